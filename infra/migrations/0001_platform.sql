@@ -1,0 +1,2 @@
+-- Platform: PostGIS and the schema everything else lives in.
+CREATE EXTENSION IF NOT EXISTS postgis;
