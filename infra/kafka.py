@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.errors import PrerequisiteError, ResolveError, StartupError
-from infra.processes import Managed, require_free_port, spawn
+from infra.processes import Managed, exit_status, require_free_port, spawn
 
 __all__ = [
     "KafkaNode",
@@ -181,7 +181,9 @@ def wait_ready(nodes: list[KafkaNode], timeout_s: float) -> None:
 def _raise_if_dead(nodes: list[KafkaNode]) -> None:
     for node in nodes:
         if not node.process.alive():
-            raise StartupError(f"Kafka node {node.node_id} exited during start-up.\n{_log_tail(node)}")
+            raise StartupError(
+                f"Kafka node {node.node_id} stopped during start-up ({exit_status(node.process)}).\n{_log_tail(node)}"
+            )
 
 
 def _log_tail(node: KafkaNode, lines: int = 15) -> str:
@@ -237,7 +239,7 @@ def _write_config(node: KafkaNode, nodes: list[KafkaNode]) -> None:
 def _format(node: KafkaNode, lib: Path, cluster_id: str) -> None:
     if (node.dir / "data" / "meta.properties").exists():
         return
-    cmd = _java(lib, "256m", node) + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.config)]
+    cmd = _java(lib, "256m", node) + ["kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(node.config)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise StartupError(

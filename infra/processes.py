@@ -19,7 +19,9 @@ from pathlib import Path
 
 from infra.errors import PortInUseError
 
-__all__ = ["Managed", "spawn", "port_in_use", "require_free_port", "describe_listener"]
+__all__ = ["Managed", "spawn", "exit_status", "port_in_use", "require_free_port", "describe_listener"]
+
+_children: dict[int, subprocess.Popen] = {}  # processes this process started, for their exit status
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Managed:
         if record is None:
             return None
         pid, marker = record
+        if pid in _children:  # started by this process: ask the kernel through our child handle
+            return pid if _children[pid].poll() is None else None
         return pid if _cmdline_has(pid, marker) else None
 
     def alive(self) -> bool:
@@ -68,9 +72,20 @@ def spawn(cmd: list[str], log_path: Path, managed: Managed, marker: str, env: di
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=env,
         )
+    _children[proc.pid] = proc
     managed.pid_file.parent.mkdir(parents=True, exist_ok=True)
     managed.pid_file.write_text(json.dumps({"pid": proc.pid, "marker": marker, "cmd": cmd}))
     return proc.pid
+
+
+def exit_status(managed: Managed) -> str:
+    """How a process this process started ended ('still running' when it has not)."""
+    record = managed.read()
+    proc = _children.get(record[0]) if record else None
+    code = proc.poll() if proc else None
+    if code is None:
+        return "still running" if proc else "unknown"
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -100,12 +115,20 @@ def describe_listener(port: int) -> str:
 
 
 def _cmdline_has(pid: int, marker: str) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        status = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()
-    except OSError:
-        return False
-    return marker in cmdline and status[0] != "Z"
+    """True if pid is a live process whose command line contains marker.
+
+    While a process is inside execve its cmdline reads empty for a moment, so an empty read is retried.
+    """
+    for _ in range(20):
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return False
+        if raw:
+            return marker in raw.replace(b"\0", b" ").decode(errors="replace") and state != "Z"
+        time.sleep(0.05)
+    return False
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from infra import kafka, postgres
@@ -112,12 +113,10 @@ def _postgres_up(settings: Settings, say: Callable[[str], None], started: list) 
 
 def down(settings: Settings, purge: bool = False) -> list[str]:
     """Stop what `up` started (and only that); with purge, delete the run directory's data too."""
-    stopped = [
-        f"kafka node {node.node_id} ({mode})"
-        for mode in MODES
-        for node in kafka_nodes(settings, mode)
-        if node.process.stop()
-    ]
+    nodes = [(mode, node) for mode in MODES for node in kafka_nodes(settings, mode)]
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:  # together: a lone voter would wait for quorum
+        results = list(pool.map(lambda pair: pair[1].process.stop(), nodes))
+    stopped = [f"kafka node {node.node_id} ({mode})" for (mode, node), ok in zip(nodes, results, strict=True) if ok]
     if local_postgres(settings).stop():
         stopped.append("postgres")
     (settings.run_path / "stack.json").unlink(missing_ok=True)
