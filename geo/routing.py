@@ -1,0 +1,277 @@
+"""The routing decision: where a case's follow-up happens, and why. Pure and deterministic.
+
+`route(case, at=...)`:
+1. Place each of the person's locations (home, work, school) with the boundary edition valid at `at`.
+2. Strictly confidential address: the designated national unit (from the ownership table); the decision
+   carries no location, municipality, candidate or travel time. No location placeable: not placeable.
+3. Owner: the arbeidsfordeling rule table (geo.ownership), for the primary location (home, else the first).
+4. Candidates in tiers, widening only when no candidate of a tier qualifies: service points of the units
+   serving the person's municipalities, then of the same BA-regions, then of neighbouring BA-regions. A
+   candidate's travel time is the smallest from any of the person's locations. It qualifies when staffed and
+   with capacity on its service day (geo.offices.OfficeBoard) and within the threshold (policy, tightened by
+   priority markers). The nearest qualifying one of the first tier that has one wins; ties go to the lower id.
+5. None qualifies, or the person cannot travel: a mobile visit at the most suitable allowed location (a young
+   person with a school location: the school; then the policy's order; never home with a protected address),
+   by the mobile team covering that location's region (nearest base, then lowest id). No allowed location:
+   manual planning.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+from geo.cases import Case, LocationKind, Policy, load_policy
+from geo.datafiles import as_datetime, local_date
+from geo.decisions import Candidate, Decision, Outcome, PlacedLocation, Rejection, Tier
+from geo.offices import OfficeBoard, Registry, load_registry
+from geo.ownership import Protection, RuleTable, load_rules
+from geo.regions import Edition, edition_at, locate_in, locate_one
+from geo.travel import Spot, TravelModel, default_model
+
+__all__ = ["Router", "route", "route_many", "default_router"]
+
+TIERS = (Tier.SERVING, Tier.REGION, Tier.NEIGHBOUR)
+REJECTION = {"closed": Rejection.CLOSED, "closed_for_day": Rejection.CLOSED_FOR_DAY,
+             "not_staffed": Rejection.NOT_STAFFED, "no_capacity": Rejection.NO_CAPACITY}
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A placed location of the person (internal: it holds coordinates)."""
+
+    kind: LocationKind
+    spot: Spot | None  # None when not placeable
+    muni: int
+    placed: PlacedLocation
+
+
+@dataclass
+class _View:
+    """The registry seen through one boundary edition (precomputed once per edition)."""
+
+    edition: Edition
+    spots: dict[str, Spot]
+    tiers: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+
+class Router:
+    """Routing with its data: registry, office board, ownership table, policy and travel model."""
+
+    def __init__(self, registry: Registry | None = None, rules: RuleTable | None = None,
+                 policy: Policy | None = None, travel: TravelModel | None = None) -> None:
+        self.registry = registry or load_registry()
+        self.rules = rules or load_rules()
+        self.policy = policy or load_policy()
+        self.travel = travel or default_model()
+        self._views: dict[str, _View] = {}
+        self._travel_name = getattr(self.travel, "describe", lambda: self.travel.name)()
+
+    # -- data views ---------------------------------------------------------------------------------------------
+    def view(self, edition: Edition) -> _View:
+        if edition.id not in self._views:
+            self._views[edition.id] = _View(edition, self._point_spots(edition))
+        return self._views[edition.id]
+
+    def _point_spots(self, edition: Edition) -> dict[str, Spot]:
+        ids = sorted(self.registry.points)
+        x = np.array([self.registry.points[i].lon for i in ids])
+        y = np.array([self.registry.points[i].lat for i in ids])
+        muni, _, _, land = locate_in(edition, x, y)
+        return {i: Spot(float(x[k]), float(y[k]), int(land[k]), int(land[k]) == edition.mainland,
+                        str(edition.regions[muni[k]]) if muni[k] >= 0 else None) for k, i in enumerate(ids)}
+
+    def tiers(self, view: _View, muni: int) -> tuple[tuple[str, ...], ...]:
+        """Candidate point ids per tier for a municipality (serving, same region, neighbouring regions)."""
+        if muni not in view.tiers:
+            edition = view.edition
+            region = str(edition.regions[muni])
+            serving = set(self.registry.serving(str(edition.reference[muni])))
+            same = {p for p, s in view.spots.items() if s.region == region} - serving
+            near = edition.neighbours.get(region, frozenset())
+            neighbour = {p for p, s in view.spots.items() if s.region in near} - serving - same
+            view.tiers[muni] = (tuple(sorted(serving)), tuple(sorted(same)), tuple(sorted(neighbour)))
+        return view.tiers[muni]
+
+    # -- the decision -------------------------------------------------------------------------------------------
+    def route(self, case: Case, at: datetime | date | str | None = None, board: OfficeBoard | None = None) -> Decision:
+        moment = as_datetime(at)
+        edition = edition_at(moment)
+        wheres = [self._where(edition, loc.kind, *locate_one(edition, loc.lon, loc.lat), loc.lon, loc.lat)
+                  for loc in case.locations]
+        return self._decide(case, moment, edition, wheres, board)
+
+    def route_many(self, cases: Sequence[Case], at: datetime | date | str | None = None,
+                   board: OfficeBoard | None = None) -> list[Decision]:
+        """route() for many cases at one time, placing all their locations in one vectorized call."""
+        moment = as_datetime(at)
+        edition = edition_at(moment)
+        flat = [loc for case in cases for loc in case.locations]
+        muni, snapped, dist, land = locate_in(edition, np.array([loc.lon for loc in flat]),
+                                              np.array([loc.lat for loc in flat]))
+        out, k = [], 0
+        for case in cases:
+            wheres = []
+            for loc in case.locations:
+                wheres.append(self._where(edition, loc.kind, int(muni[k]), bool(snapped[k]), float(dist[k]),
+                                          int(land[k]), loc.lon, loc.lat))
+                k += 1
+            out.append(self._decide(case, moment, edition, wheres, board))
+        return out
+
+    def _where(self, edition: Edition, kind: LocationKind, muni: int, snapped: bool, distance: float, land: int,
+               lon: float, lat: float) -> _Where:
+        if muni < 0:
+            return _Where(kind, None, -1, PlacedLocation(kind.value, False, None, None, False, distance))
+        region = str(edition.regions[muni])
+        placed = PlacedLocation(kind.value, True, str(edition.codes[muni]), region, snapped, distance)
+        return _Where(kind, Spot(lon, lat, land, land == edition.mainland, region), muni, placed)
+
+    def _decide(self, case: Case, at: datetime, edition: Edition, wheres: list[_Where],
+                board: OfficeBoard | None) -> Decision:
+        day = local_date(at)
+        placed = [w for w in wheres if w.spot is not None]
+        if case.protection is Protection.STRICTLY_CONFIDENTIAL:
+            return self._designated(case, at, edition, placed, day)
+        if not placed:
+            return self._decision(case, at, edition, Outcome.NOT_PLACEABLE, wheres, reasons=(
+                "no location of the person lies in or within the snap tolerance of a known municipality: "
+                + ", ".join(f"{w.kind.value} {w.placed.distance_m / 1000:.1f} km from the nearest" for w in wheres),))
+        owner = self._owner(case, edition, placed, day)
+        threshold = self.policy.threshold(case.markers)
+        candidates, chosen, appointment_day = self._offices(case, at, edition, placed, threshold, board)
+        if chosen is not None:
+            return self._decision(case, at, edition, Outcome.OFFICE_APPOINTMENT, wheres, owner, candidates,
+                                  point_id=chosen.point_id, location_kind=chosen.from_kind,
+                                  travel_minutes=chosen.minutes, threshold=threshold, day=appointment_day,
+                                  reasons=(f"nearest qualifying service point ({chosen.tier.value} tier) within "
+                                           f"{threshold:.0f} min",))
+        return self._mobile(case, at, edition, wheres, placed, owner, candidates, threshold)
+
+    def _owner(self, case: Case, edition: Edition, placed: list[_Where], day: date):
+        primary = next((w for w in placed if w.kind is LocationKind.HOME), placed[0])
+        return self.rules.owner(str(edition.reference[primary.muni]), primary.spot.region, case.theme,
+                                case.protection, case.skjermet, day)
+
+    def _designated(self, case: Case, at: datetime, edition: Edition, placed: list[_Where], day: date) -> Decision:
+        muni = str(edition.reference[placed[0].muni]) if placed else "0000"
+        region = placed[0].spot.region if placed else None
+        owner = self.rules.owner(muni, region, case.theme, case.protection, case.skjermet, day)
+        return self._decision(case, at, edition, Outcome.DESIGNATED_UNIT, [], owner, reasons=(
+            f"strictly confidential address: routed to the designated unit {owner.unit}; no home visit, and the "
+            "person's location is not part of this decision",))
+
+    # -- offices ------------------------------------------------------------------------------------------------
+    def _offices(self, case: Case, at: datetime, edition: Edition, placed: list[_Where], threshold: float,
+                 board: OfficeBoard | None):
+        board = board if board is not None else _empty_board(self.registry)
+        view = self.view(edition)
+        considered: list[Candidate] = []
+        seen: set[str] = set()
+        for rank, tier in enumerate(TIERS):
+            ids = sorted({p for w in placed for p in self.tiers(view, w.muni)[rank]} - seen)
+            seen.update(ids)
+            found = self._tier(case, at, view, placed, tier, ids, threshold, board)
+            considered.extend(found[0])
+            if found[1] is not None:
+                return considered, found[1], found[2]
+        return considered, None, None
+
+    def _tier(self, case, at, view, placed, tier, ids, threshold, board):
+        """Candidates of one tier, and the chosen one (nearest qualifying, then lowest id) with its day."""
+        times = self._times(view, placed, ids)
+        checked = [(pid, *times[pid], *self._reject(case, at, pid, times[pid][0], threshold, board)) for pid in ids]
+        qualifying = [row for row in checked if row[3] is None]
+        best = min(qualifying, key=lambda row: (row[1], row[0])) if qualifying else None
+        out = [Candidate(pid, self.registry.points[pid].unit, tier, minutes, kind,
+                         None if best is not None and pid == best[0] else (reason or Rejection.FARTHER))
+               for pid, minutes, kind, reason, _ in checked]
+        chosen = next((c for c in out if c.rejected is None), None)
+        return out, chosen, best[4] if best else None
+
+    def _times(self, view: _View, placed: list[_Where], ids: list[str]) -> dict[str, tuple[float, str]]:
+        spots = [view.spots[p] for p in ids]
+        best = {p: (float("inf"), "") for p in ids}
+        for w in placed:
+            for pid, minutes in zip(ids, self.travel.minutes(w.spot, spots), strict=True):
+                if minutes < best[pid][0]:
+                    best[pid] = (minutes, w.kind.value)
+        return best
+
+    def _reject(self, case, at, pid, minutes, threshold, board) -> tuple[Rejection | None, date | None]:
+        if not case.can_travel:
+            return Rejection.CANNOT_TRAVEL, None
+        available = board.availability(pid, at)
+        if not available.ok:
+            return REJECTION[available.reason], None
+        if minutes > threshold:
+            return Rejection.TOO_FAR, None
+        return None, available.day
+
+    # -- mobile visits ------------------------------------------------------------------------------------------
+    def _mobile(self, case, at, edition, wheres, placed, owner, candidates, threshold) -> Decision:
+        why = "the person cannot travel" if not case.can_travel else f"no service point qualifies within {threshold:.0f} min"
+        target = self._visit_location(case, placed)
+        if target is None:
+            return self._decision(case, at, edition, Outcome.MANUAL_PLANNING, wheres, owner, candidates,
+                                  threshold=threshold, reasons=(why, "no location may be visited (a protected "
+                                                                "address is never visited at home): plan manually"))
+        team_id, minutes, note = self._team(target)
+        return self._decision(case, at, edition, Outcome.MOBILE_VISIT, wheres, owner, candidates, team_id=team_id,
+                              location_kind=target.kind.value, travel_minutes=minutes, threshold=threshold,
+                              reasons=(why, f"mobile visit at {target.kind.value} ({target.placed.municipality}) by "
+                                            f"{team_id}, {note}"))
+
+    def _visit_location(self, case: Case, placed: list[_Where]) -> _Where | None:
+        order = list(self.policy.visit_location_order)
+        if "young" in case.markers:
+            order.insert(0, self.policy.young_visit_location)
+        if case.protection is not Protection.NONE:
+            order = [k for k in order if k is not LocationKind.HOME]
+        by_kind = {w.kind: w for w in placed}
+        return next((by_kind[k] for k in order if k in by_kind), None)
+
+    def _team(self, target: _Where) -> tuple[str, float, str]:
+        teams = sorted(self.registry.teams.values(), key=lambda t: t.id)
+        covering = [t for t in teams if target.spot.region in t.covers_regions]
+        pool, note = (covering, "the team covering the region") if covering else (
+            teams, f"no team covers region {target.spot.region}: the nearest team")
+        bases = [Spot(t.lon, t.lat, region=target.spot.region) for t in pool]
+        times = self.travel.minutes(target.spot, bases)
+        minutes, team_id = min(zip(times, (t.id for t in pool), strict=True))
+        return team_id, minutes, note
+
+    def _decision(self, case, at, edition, outcome, wheres, owner=None, candidates=(), *, point_id=None,
+                  team_id=None, location_kind=None, travel_minutes=None, threshold=None, day=None,
+                  reasons=()) -> Decision:
+        return Decision(case.case_id, outcome, at, owner.unit if owner else None, owner.rule_id if owner else None,
+                        point_id, team_id, location_kind, travel_minutes, threshold, day,
+                        tuple(w.placed for w in wheres), tuple(candidates), tuple(reasons), edition.id,
+                        self.policy.version, self.registry.version, self.rules.version, self._travel_name)
+
+
+@functools.cache
+def _empty_board(registry: Registry) -> OfficeBoard:
+    return OfficeBoard(registry)
+
+
+@functools.cache
+def default_router() -> Router:
+    """The router over the shipped data, built once."""
+    return Router()
+
+
+def route(case: Case, at: datetime | date | str | None = None, board: OfficeBoard | None = None) -> Decision:
+    """Decide where a case's follow-up happens at time `at` (None = now), given office state `board`
+    (None = the registry as shipped, no status events or bookings)."""
+    return default_router().route(case, at, board)
+
+
+def route_many(cases: Iterable[Case], at: datetime | date | str | None = None,
+               board: OfficeBoard | None = None) -> list[Decision]:
+    return default_router().route_many(list(cases), at, board)
+
