@@ -96,9 +96,10 @@ def check_java() -> int:
     return major
 
 
-def resolve_jars(cache_dir: Path, on_status: Callable[[str], None] = lambda _: None) -> Path:
+def resolve_jars(cache_dir: Path, on_status: Callable[[str], None] = lambda _: None, pom: Path = POM) -> Path:
     """The folder of Kafka jars for the pinned version; resolved with Maven only when not cached."""
-    lib = cache_dir.expanduser() / f"{kafka_version()}-{_pom_digest()}" / "lib"
+    version = kafka_version(pom)
+    lib = cache_dir.expanduser() / f"{version}-{_pom_digest(pom)}" / "lib"
     if (lib / ".complete").exists():
         return lib
     if shutil.which("mvn") is None:
@@ -106,26 +107,27 @@ def resolve_jars(cache_dir: Path, on_status: Callable[[str], None] = lambda _: N
             "no `mvn` on PATH: Maven resolves the Kafka broker from Maven Central on the first run. "
             "Install it (Debian: `apt-get install maven`)."
         )
-    on_status(f"resolving Apache Kafka {kafka_version()} from Maven Central (first run only)")
+    on_status(f"resolving Apache Kafka {version} from Maven Central (first run only)")
     staging = lib.with_name("lib.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    cmd = ["mvn", "-B", "-q", "-f", str(POM), "dependency:copy-dependencies", f"-Dkafka.lib.dir={staging}"]
+    cmd = ["mvn", "-B", "-q", "-f", str(pom), "dependency:copy-dependencies", f"-Dkafka.lib.dir={staging}"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise ResolveError(
-            f"Maven could not resolve Kafka {kafka_version()} (exit {done.returncode}):\n{tail}\n"
-            "Check that Maven Central is reachable (proxy settings in ~/.m2/settings.xml) and retry."
+            f"Maven could not resolve Kafka {version} (exit {done.returncode}):\n{tail}\n"
+            f"Check that kafka.version in {pom} names a released Apache Kafka version and that Maven "
+            "Central is reachable (proxy settings in ~/.m2/settings.xml), then retry."
         )
-    (staging / ".complete").write_text(kafka_version())
+    (staging / ".complete").write_text(version)
     shutil.rmtree(lib, ignore_errors=True)
     staging.rename(lib)
     return lib
 
 
-def _pom_digest() -> str:
+def _pom_digest(pom: Path) -> str:
     """A change to the pom (another dependency) gets a fresh cache folder."""
-    return hashlib.sha256(POM.read_bytes()).hexdigest()[:10]
+    return hashlib.sha256(pom.read_bytes()).hexdigest()[:10]
 
 
 def plan_nodes(run_dir: Path, host: str, first_port: int, count: int) -> list[KafkaNode]:

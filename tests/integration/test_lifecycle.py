@@ -17,8 +17,8 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from infra import stack
-from infra.errors import PortInUseError
-from infra.kafka import resolve_jars
+from infra.errors import PortInUseError, ResolveError
+from infra.kafka import POM, kafka_version, resolve_jars
 from veiviser.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -139,3 +139,11 @@ def test_resolved_jars_are_reused_without_maven(settings, bootstrap_servers, mon
     monkeypatch.setenv("PATH", str(tmp_path))
     lib = resolve_jars(settings.kafka_cache_dir)
     assert any(p.name.startswith("kafka_2.13-4.") for p in lib.iterdir())
+
+
+def test_an_unresolvable_kafka_version_is_explained(tmp_path):
+    pom = tmp_path / "pom.xml"
+    pom.write_text(POM.read_text().replace(f"<kafka.version>{kafka_version()}<", "<kafka.version>0.0.404<"))
+    with pytest.raises(ResolveError, match=r"(?s)could not resolve Kafka 0\.0\.404.*names a released Apache Kafka version"):
+        resolve_jars(tmp_path / "cache", pom=pom)
+    assert not any((tmp_path / "cache").rglob(".complete"))  # nothing half-resolved is taken for cached
