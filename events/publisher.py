@@ -1,0 +1,185 @@
+"""Publishing events from Python office systems: validate, then send with an idempotent producer.
+
+    with Publisher(bootstrap_servers, producing_system="modia") as publisher:
+        result = publisher.publish(event)          # Accepted | Rejected | Failed
+        results = publisher.publish_batch(events)  # one result per event, in order
+
+Each event is checked against the contract first (every problem listed, nothing sent when there is one),
+then sent to its topic with its ordering key (acks=all, idempotent producer: no duplicates or reordering
+from producer retries). A result is Accepted with topic/partition/offset, Rejected with every problem, or
+Failed when the broker did not acknowledge in time (safe to retry: the event id does not change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from events import topics
+from events.problems import Problem
+from events.validation import Verdict, check
+
+__all__ = ["Accepted", "Rejected", "Failed", "Result", "Prepared", "prepare", "headers_of", "Publisher",
+           "PRODUCER_DEFAULTS"]
+
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "max_in_flight_requests_per_connection": 5,
+    "linger_ms": 5,
+    "batch_size": 256 * 1024,
+    "retries": 2**31 - 1,
+    "request_timeout_ms": 30_000,
+    "delivery_timeout_ms": 60_000,
+}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    event_id: str
+    topic: str
+    partition: int
+    offset: int
+    ok = True
+
+
+@dataclass(frozen=True)
+class Rejected:
+    event_id: str | None
+    problems: tuple[Problem, ...]
+    ok = False
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Failed:
+    event_id: str
+    error: str
+    ok = False
+
+
+Result = Accepted | Rejected | Failed
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked event ready to send: topic, key, the exact bytes and the headers."""
+
+    event_id: str
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+HEADER_FIELDS = ("event_id", "event_name", "schema_version", "producing_system", "correlation_id", "causation_id")
+
+
+def headers_of(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """Kafka headers of an event: its envelope fields (so consumers can route without parsing the value)."""
+    found = [(name, str(event[name]).encode()) for name in HEADER_FIELDS if event.get(name) is not None]
+    return [*found, ("content_type", b"application/json")]
+
+
+def prepare(event: Any, producing_system: str | None = None, topic_map: Mapping[str, str] | None = None
+            ) -> Prepared | Rejected:
+    """Check an event and work out where it goes; Rejected (with every problem) when it breaks the contract.
+
+    producing_system: when given, the event must say it was produced by this system.
+    topic_map: topic name overrides (canonical name -> actual), e.g. for tests on private topics.
+    """
+    verdict = check(event)
+    problems = verdict.problems or _impersonation(verdict, producing_system)
+    if problems:
+        return Rejected(verdict.event_id, tuple(problems))
+    return _prepared(verdict, topic_map or {})
+
+
+def _impersonation(verdict: Verdict, producing_system: str | None) -> tuple[Problem, ...]:
+    if producing_system is None or verdict.event["producing_system"] == producing_system:
+        return ()
+    return (Problem("producing_system", f"differs from the system sending it ({producing_system})",
+                    f"a system may only publish as itself: set producing_system to {producing_system!r}"),)
+
+
+def _prepared(verdict: Verdict, topic_map: Mapping[str, str]) -> Prepared:
+    event = verdict.event
+    topic = topics.route(event["event_name"]).topic
+    return Prepared(event["event_id"], topic_map.get(topic, topic), event["ordering_key"].encode(),
+                    verdict.value, headers_of(event))
+
+
+class Publisher:
+    """An idempotent kafka-python producer that sends only events the contract accepts."""
+
+    def __init__(self, bootstrap_servers: str, *, producing_system: str | None = None,
+                 topic_map: Mapping[str, str] | None = None, timeout_s: float = 70.0, **producer_config: Any):
+        from kafka import KafkaProducer
+
+        config = {**PRODUCER_DEFAULTS, "client_id": f"veiviser-publisher-{producing_system or 'any'}",
+                  **producer_config}
+        self.producing_system = producing_system
+        self.topic_map = dict(topic_map or {})
+        self.timeout_s = timeout_s
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._producer.close(timeout=self.timeout_s)
+
+    def publish(self, event: Any) -> Result:
+        """Check and send one event; wait for the broker's acknowledgement."""
+        return self.publish_batch([event])[0]
+
+    def publish_batch(self, events: Iterable[Any]) -> list[Result]:
+        """Check every event, send those the contract accepts, wait for all acknowledgements.
+
+        Returns one result per event, in the order given."""
+        prepared = [prepare(e, self.producing_system, self.topic_map) for e in events]
+        sendable = [p for p in prepared if isinstance(p, Prepared)]
+        sent = iter(self.send_prepared(sendable))
+        return [next(sent) if isinstance(p, Prepared) else p for p in prepared]
+
+    def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
+        """Send checked messages in order and wait for their acknowledgements."""
+        pending = [(m, self._send(m)) for m in messages]
+        self._producer.flush(timeout=self.timeout_s)
+        return [_outcome(m, future) for m, future in pending]
+
+    def send_raw(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> Any:
+        """Send bytes without checking them (dead letters); returns the kafka-python future."""
+        return self._producer.send(topic, value=value, key=key, headers=headers)
+
+    def flush(self) -> None:
+        self._producer.flush(timeout=self.timeout_s)
+
+    def _send(self, message: Prepared) -> Any:
+        try:
+            return self._producer.send(message.topic, value=message.value, key=message.key,
+                                       headers=message.headers)
+        except Exception as exc:  # kafka-python raises at send time for metadata timeouts and full buffers
+            return exc
+
+
+def _outcome(message: Prepared, future: Any) -> Accepted | Failed:
+    if isinstance(future, Exception):
+        return Failed(message.event_id, _describe(future))
+    try:
+        meta = future.get(timeout=0)
+    except Exception as exc:  # the broker's error, or no acknowledgement within the timeout
+        return Failed(message.event_id, _describe(exc))
+    return Accepted(message.event_id, meta.topic, meta.partition, meta.offset)
+
+
+def _describe(exc: BaseException) -> str:
+    return (f"the broker did not acknowledge the event ({type(exc).__name__}: {exc}); "
+            "check that Kafka runs (`veiviser status`) and publish it again: the event id keeps it unique")
