@@ -15,7 +15,7 @@ hours and is not past closing time.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -135,17 +135,21 @@ class StatusKind(StrEnum):
 
 @dataclass(frozen=True)
 class StatusEvent:
-    """An office status change. closed_for_day applies to the Norwegian date of `at`; staff_change sets the
-    staff on duty from `at` on; opened re-opens a point closed for good (or opens a new one at `at`)."""
+    """An office status change, known from `at` on. closed_for_day closes `day` (default: the Norwegian date
+    of `at`; a closure may be announced in advance); staff_change sets the staff on duty from `at` on; opened
+    re-opens a point closed for good."""
 
     point_id: str
     kind: StatusKind
     at: datetime
     staff: int | None = None
+    day: date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.kind))
         object.__setattr__(self, "at", as_datetime(self.at))
+        if self.day is None:
+            object.__setattr__(self, "day", self.at.astimezone(OSLO).date())
         if self.kind is StatusKind.STAFF_CHANGE and (self.staff is None or self.staff < 0):
             raise GeoInputError(f"staff_change for {self.point_id} needs staff >= 0, got {self.staff!r}; "
                                 "give the number of staff on duty")
@@ -169,13 +173,18 @@ class Availability:
     reason: str | None  # closed | closed_for_day | not_staffed | no_capacity
 
 
-@dataclass
 class OfficeBoard:
     """Office state over time: the registry plus status events and bookings (per point and day)."""
 
-    registry: Registry
-    events: dict[str, list[StatusEvent]] = field(default_factory=dict)
-    bookings: dict[tuple[str, date], int] = field(default_factory=dict)
+    def __init__(self, registry: Registry, events: dict[str, list[StatusEvent]] | None = None,
+                 bookings: dict[tuple[str, date], int] | None = None) -> None:
+        self.registry = registry
+        self.events = events or {}
+        self.bookings = bookings or {}
+
+    def __repr__(self) -> str:
+        changes = sum(map(len, self.events.values()))
+        return f"OfficeBoard(registry {self.registry.version}, {changes} status event(s), bookings {self.bookings})"
 
     def apply(self, event: StatusEvent) -> None:
         self.registry.point(event.point_id)
@@ -188,7 +197,7 @@ class OfficeBoard:
         self.bookings[(point_id, day)] = self.bookings.get((point_id, day), 0) + count
 
     def copy(self) -> OfficeBoard:
-        return replace(self, events={k: list(v) for k, v in self.events.items()}, bookings=dict(self.bookings))
+        return OfficeBoard(self.registry, {k: list(v) for k, v in self.events.items()}, dict(self.bookings))
 
     def availability(self, point_id: str, at: datetime) -> Availability:
         point = self.registry.point(point_id)
@@ -198,7 +207,7 @@ class OfficeBoard:
         day = service_day(point, at)
         if day is None:
             return Availability(False, None, 0, 0, "closed")
-        if any(e.kind is StatusKind.CLOSED_FOR_DAY and e.at.astimezone(OSLO).date() == day for e in events):
+        if any(e.kind is StatusKind.CLOSED_FOR_DAY and e.day == day for e in events):
             return Availability(False, day, 0, 0, "closed_for_day")
         staff = next((e.staff for e in reversed(events) if e.kind is StatusKind.STAFF_CHANGE), point.staff)
         if staff <= 0:

@@ -53,6 +53,13 @@ def test_closed_for_the_day_only_that_day():
     assert board.availability("sp-1804", datetime(2021, 3, 3, 7, 0, tzinfo=OSLO)).ok  # not yet announced
 
 
+def test_a_closure_can_be_announced_in_advance():
+    board = OfficeBoard(load_registry())
+    board.apply(StatusEvent("sp-1804", "closed_for_day", datetime(2021, 3, 1, 9, tzinfo=OSLO), day=date(2021, 3, 3)))
+    assert board.availability("sp-1804", WED).reason == "closed_for_day"
+    assert board.availability("sp-1804", datetime(2021, 3, 2, 10, tzinfo=OSLO)).ok
+
+
 def test_events_after_the_time_asked_do_not_count():
     board = OfficeBoard(load_registry())
     board.apply(StatusEvent("sp-1804", StatusKind.CLOSED_FOR_GOOD, datetime(2021, 5, 1, tzinfo=OSLO)))
