@@ -134,6 +134,9 @@ def rules(reg: dict) -> list[dict[str, str]]:
         rows.append(_rule(n + 1, f"municipality:{home}", "ANY", "ANY", "true", fallback,
                           "the designated unit is the employee's own office: use another"))
         n += 2
+    rows.append(_rule(n, "municipality:5412", "ANY", "ANY", "ANY", "1852",
+                      "Tjeldsund was in Nordland until 2019: Nav Evenes og Tjeldsund", valid_to="2019-12-31"))
+    n += 1
     before_indre_salten = {"1840": "1840", "1845": "1845", "1839": "1839", "1875": "1849", "1841": "1841"}
     for unit in reg["units"]:
         for code in unit.get("serves", []):

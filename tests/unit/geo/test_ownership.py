@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from geo import GeoDataError, load_rules
+from geo import GeoDataError, editions, load_rules
 from geo.ownership import table_from
 
 pytestmark = pytest.mark.unit
@@ -22,6 +22,13 @@ def test_the_serving_unit_owns_ordinary_cases():
     assert owner("1804", "106") == "1804"
     assert owner("1806", "107") == "1805"
     assert owner("1838", "106") == "1837"
+
+
+def test_every_municipality_of_every_edition_has_an_owner_on_its_valid_days():
+    for edition in editions():
+        day = edition.valid_to or DAY
+        for ref, region in zip(edition.reference, edition.regions, strict=True):
+            assert load_rules().owner(str(ref), str(region), "OPP", "none", False, day).unit
 
 
 def test_strictly_confidential_goes_to_the_national_unit_whatever_else_matches():
