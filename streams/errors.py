@@ -1,0 +1,21 @@
+"""Errors of the stream processors (streams/).
+
+    StreamError             base
+    └── TransientError      the database or broker is briefly away: retry the same message with
+                            backoff; never dead-letter it (see streams.retry)
+
+Anything else a stage raises is not an error of the stream: `streams.stages.handle` turns it into the
+outcome FAILED and the message goes to the dead-letter topic with the error, so no partition stalls.
+"""
+
+from __future__ import annotations
+
+__all__ = ["StreamError", "TransientError"]
+
+
+class StreamError(Exception):
+    """Base of the stream processors' errors."""
+
+
+class TransientError(StreamError):
+    """A dependency is briefly unavailable; the same message is retried with backoff."""
