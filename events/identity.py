@@ -4,7 +4,9 @@ An 11-digit number DDMMYYIIIKK is taken for an identity number when both mod-11 
 and the first six digits look like a birth date: day 01-31 (national identity number) or 41-71 (D-number,
 day + 40); month 01-12, or +40 (H-number) or +80 (synthetic test numbers). Digits may be written as one run
 or as 6 + 5 with one space, dot or dash between ("010190 12345"). A run of 11 digits inside a longer run of
-digits is not one (it is some other number).
+digits is not one (it is some other number), and neither are digits inside a canonical UUID
+(8-4-4-4-12 hex): about one random UUID in 25,000 holds 11 digits that pass the checks, and an event id is
+no place for a person's number.
 
 Nothing here returns or logs the number itself: callers get field paths and masked text.
 """
@@ -22,8 +24,11 @@ W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 MASK = "*"
 _TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ .\-]?([0-9]{5})(?![0-9])")
 _BYTES = re.compile(rb"(?<![0-9])([0-9]{6})[ .\-]?([0-9]{5})(?![0-9])")
-# Every digit becomes b"0": a 6-digit run is then found at C speed, and only there is the regex tried.
-_DIGITS_TO_ZERO = bytes(48 if 48 <= b <= 57 else b for b in range(256))
+# Every digit becomes b"0" and every separator b"-": candidates are then found at C speed, and only
+# there is the regex tried.
+_DIGITS_TO_ZERO = bytes(48 if 48 <= b <= 57 else 45 if b in b" .-" else b for b in range(256))
+_CANDIDATES = (b"0" * 11, b"000000-00000")
+_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
@@ -55,13 +60,23 @@ def contains_identity_number(text: str | bytes) -> bool:
     """True when the text holds an identity number anywhere (alone or inside other text)."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     zeros = raw.translate(_DIGITS_TO_ZERO)
-    start = zeros.find(b"000000")
+    return any(_found_at(raw, zeros, candidate) for candidate in _CANDIDATES)
+
+
+def _found_at(raw: bytes, zeros: bytes, candidate: bytes) -> bool:
+    start = zeros.find(candidate)
     while start != -1:
         match = _BYTES.match(raw, start, start + 14)
-        if match and is_identity_number((match.group(1) + match.group(2)).decode("ascii")):
+        if match and is_identity_number(match.group(1).decode() + match.group(2).decode()) \
+                and not _inside_uuid(raw, match.start(), match.end()):
             return True
-        start = zeros.find(b"000000", start + 1)
+        start = zeros.find(candidate, start + 1)
     return False
+
+
+def _inside_uuid(raw: bytes, start: int, end: int) -> bool:
+    window = _UUID.finditer(raw, max(0, start - 36), min(len(raw), end + 36))
+    return any(m.start() <= start and end <= m.end() for m in window)
 
 
 def _scalar_text(value: Any) -> str | None:

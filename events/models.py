@@ -13,7 +13,15 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from events.timestamps import parse_timestamp
 
@@ -63,18 +71,19 @@ Service = Literal[
     "financial_assistance", "temporary_housing", "guidance", "work_oriented_follow_up",
     "qualification_programme", "debt_counselling",
 ]
-Services = Annotated[list[Service], Field(min_length=1, max_length=6)]
+def _unique(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("lists an item twice; list each item once")
+    return values
+
+
+Services = Annotated[list[Service], Field(min_length=1, max_length=6), AfterValidator(_unique)]
 Mode = Literal["office", "mobile_visit", "video", "phone"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _unique(values: list | None, what: str) -> None:
-    if values is not None and len(set(values)) != len(values):
-        raise ValueError(f"{what} lists an item twice; list each once")
 
 
 class Coordinates(Strict):
@@ -117,12 +126,6 @@ Protection = Literal["strictly_confidential", "confidential", "none"]
 
 class Payload(Strict):
     """Base of the payloads."""
-
-    @model_validator(mode="after")
-    def _unique_lists(self) -> Payload:
-        for name in ("services", "skills", "languages"):
-            _unique(getattr(self, name, None), name)
-        return self
 
 
 class CaseOpenedPayload(Payload):
@@ -209,7 +212,7 @@ class ShiftScheduledPayload(Payload):
     ends: ClockTime
     base: Coordinates
     skills: Services
-    languages: Annotated[list[Language], Field(max_length=20)] | None = None
+    languages: Annotated[list[Language], Field(max_length=20), AfterValidator(_unique)] | None = None
 
 
 class VisitPayload(Payload):

@@ -12,7 +12,8 @@ Failed when the broker did not acknowledge in time (safe to retry: the event id 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,21 @@ class Publisher:
         sent = iter(self.send_prepared(sendable))
         return [next(sent) if isinstance(p, Prepared) else p for p in prepared]
 
+    def publish_stream(self, events: Iterable[Any], window: int = 10_000) -> Iterator[Result]:
+        """Check and send events as they come, yielding one result per event in order.
+
+        Unlike publish_batch it does not wait for acknowledgements batch by batch: up to `window` events
+        are in flight, so a long file or a simulator keeps the producer busy."""
+        pending: deque[tuple[Prepared | Rejected, Any]] = deque()
+        for event in events:
+            item = prepare(event, self.producing_system, self.topic_map)
+            pending.append((item, self._send(item) if isinstance(item, Prepared) else None))
+            while pending and (len(pending) > window or _settled(pending[0][1])):
+                yield _result(*pending.popleft(), self.timeout_s)
+        self._producer.flush(timeout=self.timeout_s)
+        while pending:
+            yield _result(*pending.popleft(), self.timeout_s)
+
     def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
         """Send checked messages in order and wait for their acknowledgements."""
         pending = [(m, self._send(m)) for m in messages]
@@ -170,11 +186,19 @@ class Publisher:
             return exc
 
 
-def _outcome(message: Prepared, future: Any) -> Accepted | Failed:
+def _settled(future: Any) -> bool:
+    return future is None or isinstance(future, Exception) or future.is_done
+
+
+def _result(item: Prepared | Rejected, future: Any, timeout_s: float) -> Result:
+    return item if isinstance(item, Rejected) else _outcome(item, future, timeout_s)
+
+
+def _outcome(message: Prepared, future: Any, timeout_s: float = 0) -> Accepted | Failed:
     if isinstance(future, Exception):
         return Failed(message.event_id, _describe(future))
     try:
-        meta = future.get(timeout=0)
+        meta = future.get(timeout=timeout_s)
     except Exception as exc:  # the broker's error, or no acknowledgement within the timeout
         return Failed(message.event_id, _describe(exc))
     return Accepted(message.event_id, meta.topic, meta.partition, meta.offset)

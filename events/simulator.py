@@ -30,6 +30,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 SMALL_PLACE = 300
 SERVICES = ("financial_assistance", "temporary_housing", "guidance", "work_oriented_follow_up",
             "qualification_programme", "debt_counselling")
+REF_LETTERS = "abcdefghjkmnpqrstuvwxyz"  # letters only: a pseudonym never looks like an identity number
 LANGUAGES = (("nb", 80), ("en", 4), ("ar", 3), ("so", 3), ("ti", 2), ("uk", 4), ("pl", 3), ("fa", 1))
 
 
@@ -205,7 +206,7 @@ class Simulator:
         immigrant = rng.random() < c.immigrant_share
         language = rng.choices(*zip(*LANGUAGES, strict=True))[0] if immigrant else "nb"
         return {
-            "person_ref": f"psn-{rng.getrandbits(64):016x}",
+            "person_ref": "psn-" + "".join(rng.choices(REF_LETTERS, k=14)),
             "locations": self._locations(young),
             "priority_markers": {"young_under_30": young, "immigrant": immigrant,
                                  "complex_needs": rng.random() < c.complex_share},

@@ -160,7 +160,7 @@ def _semantic(event: dict, finite_checked: bool = False) -> list[Problem]:
     if expected is not None and event.get("ordering_key") != expected:
         problems.append(Problem("ordering_key", "does not match the payload",
                                 f"set it to {topics.key_description(name)} so the event is ordered with its peers"))
-    if isinstance(payload, dict):
+    if isinstance(payload, dict) and "earliest" in payload:
         problems.extend(_windows(payload))
     return problems
 

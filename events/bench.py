@@ -1,0 +1,182 @@
+"""`veiviser bench publish`: events/s through the library and through the HTTP intake, next to raw
+kafka-python producing the same records (same topics, keys, values and headers) in the same run.
+
+The events come from the simulator (a fresh seed each run, so the intake sees new event ids). Every path
+writes to private copies of the event topics (same partition counts), deleted afterwards, so the real
+topics get no benchmark data. The intake runs as a real uvicorn server in its own process on 127.0.0.1;
+its receipts of the run are removed at the end.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from events import topics
+from events.publisher import PRODUCER_DEFAULTS, Accepted, Prepared, Publisher, prepare
+from events.simulator import Simulator, SimulatorConfig
+
+__all__ = ["Figure", "run_publish_bench"]
+
+ROUNDS = 2
+PARTITIONS = {topics.CASE_EVENTS: 12, topics.OFFICE_STATUS: 3, topics.FIELD_SHIFTS: 3, topics.VISIT_EVENTS: 6,
+              topics.DEAD_LETTER: 3}
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: str
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+def run_publish_bench(settings: Any, count: int, batch_size: int, console: Console) -> dict[str, Figure]:
+    from infra.stack import endpoints
+
+    where = endpoints(settings)
+    events = list(Simulator(SimulatorConfig(seed=time.time_ns() % 2**31)).events(count))
+    topic_map = _create_topics(where.bootstrap_servers)
+    try:
+        figures = _measure(where, events, topic_map, batch_size, console)
+    finally:
+        _delete_topics(where.bootstrap_servers, list(topic_map.values()))
+        _forget_receipts(where.database_url, [e["event_id"] for e in events])
+    _report(figures, count, batch_size, console)
+    return figures
+
+
+def _measure(where, events, topic_map, batch_size, console) -> dict[str, Figure]:
+    records = [prepare(e, topic_map=topic_map) for e in events]
+    assert all(isinstance(r, Prepared) for r in records), "the simulator produced an invalid event"
+    best: dict[str, Figure] = {}
+    for round_number in range(1, ROUNDS + 1):
+        with console.status(f"round {round_number}/{ROUNDS}: raw kafka-python"):
+            _keep_best(best, Figure("raw kafka-python", len(records), _raw(where.bootstrap_servers, records)))
+        with console.status(f"round {round_number}/{ROUNDS}: library"):
+            _keep_best(best, Figure("library", len(events), _library(where.bootstrap_servers, events, topic_map,
+                                                                      batch_size)))
+    with console.status("HTTP intake (uvicorn on 127.0.0.1)"):
+        best["intake"] = Figure("HTTP intake", len(events), _intake(where, events, topic_map, batch_size))
+    return best
+
+
+def _keep_best(best: dict[str, Figure], figure: Figure) -> None:
+    if figure.path not in best or figure.rate > best[figure.path].rate:
+        best[figure.path] = figure
+
+
+def _timed(work: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _raw(bootstrap: str, records: list[Prepared]) -> float:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_DEFAULTS)
+    _warm(producer, records)
+
+    def work() -> None:
+        for r in records:
+            producer.send(r.topic, value=r.value, key=r.key, headers=r.headers)
+        producer.flush()
+
+    seconds = _timed(work)
+    producer.close()
+    return seconds
+
+
+def _warm(producer: Any, records: list[Prepared]) -> None:
+    for topic in {r.topic for r in records}:
+        producer.partitions_for(topic)
+
+
+def _library(bootstrap: str, events: list[dict], topic_map: dict[str, str], batch_size: int) -> float:
+    publisher = Publisher(bootstrap, topic_map=topic_map)
+    _warm(publisher._producer, [prepare(events[0], topic_map=topic_map)] if events else [])
+    for topic in topic_map.values():
+        publisher._producer.partitions_for(topic)
+
+    def work() -> None:
+        for result in publisher.publish_stream(events):
+            if not isinstance(result, Accepted):
+                raise RuntimeError(f"library bench: not accepted: {result}")
+
+    seconds = _timed(work)
+    publisher.close()
+    return seconds
+
+
+def _intake(where, events: list[dict], topic_map: dict[str, str], batch_size: int) -> float:
+    from events.benchserver import IntakeProcess
+
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    with IntakeProcess(where, topic_map, {token: "office-sim"}, _free_port()) as server:
+        return server.post_all(events, token, batch_size)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _create_topics(bootstrap: str) -> dict[str, str]:
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    run = uuid.uuid4().hex[:8]
+    topic_map = {name: f"bench.{run}.{name}" for name in PARTITIONS}
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic_map[n], p, 1) for n, p in PARTITIONS.items()], wait_for_metadata=True)
+    finally:
+        admin.close()
+    return topic_map
+
+
+def _delete_topics(bootstrap: str, names: list[str]) -> None:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.delete_topics(names)
+    finally:
+        admin.close()
+
+
+def _forget_receipts(database_url: str, event_ids: list[str]) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM intake_receipts WHERE event_id = ANY(%s::uuid[])", (event_ids,))
+    finally:
+        conn.close()
+
+
+def _report(figures: dict[str, Figure], count: int, batch_size: int, console: Console) -> None:
+    raw = figures["raw kafka-python"].rate
+    table = Table("path", "events", "seconds", "events/s", "ratio to raw", "goal",
+                  title=f"publish: {count} simulated events, batches of {batch_size} (best of {ROUNDS} rounds; "
+                        "intake: one run)")
+    goals = {"raw kafka-python": "", "library": ">= 0.80 of raw", "intake": ">= 2,000 events/s"}
+    for key, figure in figures.items():
+        table.add_row(figure.path, str(figure.events), f"{figure.seconds:.2f}", f"{figure.rate:,.0f}",
+                      f"{figure.rate / raw:.2f}", goals[key])
+    console.print(table)
+    console.print("raw = kafka-python KafkaProducer.send of the same records (topic, key, value, headers) with "
+                  "the same idempotent acks=all settings, then flush.")
