@@ -55,6 +55,15 @@ class ServicePoint:
     staff: int
     daily_capacity: int
 
+    @property
+    def week(self) -> tuple[tuple[time, time] | None, ...]:
+        """Opening hours Monday..Sunday (None = closed that weekday)."""
+        cached = self.__dict__.get("_week")
+        if cached is None:
+            cached = tuple(self.opening_hours.get(day) for day in DAYS)
+            object.__setattr__(self, "_week", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class MobileTeam:
@@ -173,6 +182,9 @@ class Availability:
     reason: str | None  # closed | closed_for_day | not_staffed | no_capacity
 
 
+CLOSED = Availability(False, None, 0, 0, "closed")
+
+
 class OfficeBoard:
     """Office state over time: the registry plus status events and bookings (per point and day)."""
 
@@ -200,16 +212,21 @@ class OfficeBoard:
         return OfficeBoard(self.registry, {k: list(v) for k, v in self.events.items()}, dict(self.bookings))
 
     def availability(self, point_id: str, at: datetime) -> Availability:
-        point = self.registry.point(point_id)
-        events = [e for e in self.events.get(point_id, ()) if e.at <= at]
-        if _closed_for_good(events):
-            return Availability(False, None, 0, 0, "closed")
+        """Can the point take an appointment on its service day, as known at `at` (aware datetime)?"""
+        point = self.registry.points.get(point_id) or self.registry.point(point_id)
+        events = self.events.get(point_id)
+        if events:
+            events = [e for e in events if e.at <= at]
+            if _closed_for_good(events):
+                return CLOSED
         day = service_day(point, at)
         if day is None:
-            return Availability(False, None, 0, 0, "closed")
-        if any(e.kind is StatusKind.CLOSED_FOR_DAY and e.day == day for e in events):
-            return Availability(False, day, 0, 0, "closed_for_day")
-        staff = next((e.staff for e in reversed(events) if e.kind is StatusKind.STAFF_CHANGE), point.staff)
+            return CLOSED
+        staff = point.staff
+        if events:
+            if any(e.kind is StatusKind.CLOSED_FOR_DAY and e.day == day for e in events):
+                return Availability(False, day, 0, 0, "closed_for_day")
+            staff = next((e.staff for e in reversed(events) if e.kind is StatusKind.STAFF_CHANGE), staff)
         if staff <= 0:
             return Availability(False, day, 0, 0, "not_staffed")
         left = capacity(point, staff) - self.bookings.get((point_id, day), 0)
@@ -237,9 +254,13 @@ def capacity(point: ServicePoint, staff: int) -> int:
 def service_day(point: ServicePoint, at: datetime) -> date | None:
     """The first day from the Norwegian date of `at` on which the point is open and not past closing time."""
     local = at.astimezone(OSLO)
-    for offset in range(7):
-        day = local.date() + timedelta(days=offset)
-        hours = point.opening_hours.get(DAYS[day.weekday()])
-        if hours and (offset > 0 or local.time() < hours[1]):
-            return day
+    today = local.date()
+    week = point.week
+    weekday = today.weekday()
+    hours = week[weekday]
+    if hours is not None and local.time() < hours[1]:
+        return today
+    for offset in range(1, 8):
+        if week[(weekday + offset) % 7] is not None:
+            return today + timedelta(days=offset)
     return None

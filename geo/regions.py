@@ -73,6 +73,19 @@ class Edition:
     mainland: int
     neighbours: dict[str, frozenset[str]]
 
+    @functools.cached_property
+    def code_list(self) -> list[str]:
+        """codes as Python strings (fast scalar access on the routing hot path)."""
+        return [str(c) for c in self.codes]
+
+    @functools.cached_property
+    def region_list(self) -> list[str]:
+        return [str(r) for r in self.regions]
+
+    @functools.cached_property
+    def reference_list(self) -> list[str]:
+        return [str(r) for r in self.reference]
+
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
@@ -297,7 +310,7 @@ def locate_one(edition: Edition, lon: float, lat: float) -> tuple[int, bool, flo
     """locate_in for one point without array overhead (the routing hot path)."""
     hits = edition.tree.query(shapely.Point(lon, lat), predicate="intersects")
     if len(hits):
-        piece = hits[np.argmin(edition.piece_muni[hits])]
+        piece = hits[0] if len(hits) == 1 else hits[np.argmin(edition.piece_muni[hits])]
         return int(edition.piece_muni[piece]), False, 0.0, int(edition.piece_land[piece])
     muni, snapped, distance, land = locate_in(edition, np.array([lon]), np.array([lat]))
     return int(muni[0]), bool(snapped[0]), float(distance[0]), int(land[0])

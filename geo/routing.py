@@ -36,6 +36,8 @@ from geo.travel import Spot, TravelModel, default_model
 __all__ = ["Router", "route", "route_many", "default_router"]
 
 TIERS = (Tier.SERVING, Tier.REGION, Tier.NEIGHBOUR)
+STRICT, NO_PROTECTION, HOME = Protection.STRICTLY_CONFIDENTIAL, Protection.NONE, LocationKind.HOME
+CANNOT_TRAVEL, TOO_FAR, FARTHER = Rejection.CANNOT_TRAVEL, Rejection.TOO_FAR, Rejection.FARTHER
 REJECTION = {"closed": Rejection.CLOSED, "closed_for_day": Rejection.CLOSED_FOR_DAY,
              "not_staffed": Rejection.NOT_STAFFED, "no_capacity": Rejection.NO_CAPACITY}
 
@@ -126,16 +128,16 @@ class Router:
     def _where(self, edition: Edition, kind: LocationKind, muni: int, snapped: bool, distance: float, land: int,
                lon: float, lat: float) -> _Where:
         if muni < 0:
-            return _Where(kind, None, -1, PlacedLocation(kind.value, False, None, None, False, distance))
-        region = str(edition.regions[muni])
-        placed = PlacedLocation(kind.value, True, str(edition.codes[muni]), region, snapped, distance)
+            return _Where(kind, None, -1, PlacedLocation(kind, False, None, None, False, distance))
+        region = edition.region_list[muni]
+        placed = PlacedLocation(kind, True, edition.code_list[muni], region, snapped, distance)
         return _Where(kind, Spot(lon, lat, land, land == edition.mainland, region), muni, placed)
 
     def _decide(self, case: Case, at: datetime, edition: Edition, wheres: list[_Where],
                 board: OfficeBoard | None) -> Decision:
         day = local_date(at)
         placed = [w for w in wheres if w.spot is not None]
-        if case.protection is Protection.STRICTLY_CONFIDENTIAL:
+        if case.protection is STRICT:
             return self._designated(case, at, edition, placed, day)
         if not placed:
             return self._decision(case, at, edition, Outcome.NOT_PLACEABLE, wheres, reasons=(
@@ -153,8 +155,8 @@ class Router:
         return self._mobile(case, at, edition, wheres, placed, owner, candidates, threshold)
 
     def _owner(self, case: Case, edition: Edition, placed: list[_Where], day: date):
-        primary = next((w for w in placed if w.kind is LocationKind.HOME), placed[0])
-        return self.rules.owner(str(edition.reference[primary.muni]), primary.spot.region, case.theme,
+        primary = next((w for w in placed if w.kind is HOME), placed[0])
+        return self.rules.owner(edition.reference_list[primary.muni], primary.spot.region, case.theme,
                                 case.protection, case.skjermet, day)
 
     def _designated(self, case: Case, at: datetime, edition: Edition, placed: list[_Where], day: date) -> Decision:
@@ -172,8 +174,12 @@ class Router:
         view = self.view(edition)
         considered: list[Candidate] = []
         seen: set[str] = set()
+        tiers = [self.tiers(view, w.muni) for w in placed]
         for rank, tier in enumerate(TIERS):
-            ids = sorted({p for w in placed for p in self.tiers(view, w.muni)[rank]} - seen)
+            if len(tiers) == 1:
+                ids = [p for p in tiers[0][rank] if p not in seen]
+            else:
+                ids = sorted({p for t in tiers for p in t[rank]} - seen)
             seen.update(ids)
             found = self._tier(case, at, view, placed, tier, ids, threshold, board)
             considered.extend(found[0])
@@ -188,28 +194,30 @@ class Router:
         qualifying = [row for row in checked if row[3] is None]
         best = min(qualifying, key=lambda row: (row[1], row[0])) if qualifying else None
         out = [Candidate(pid, self.registry.points[pid].unit, tier, minutes, kind,
-                         None if best is not None and pid == best[0] else (reason or Rejection.FARTHER))
+                         None if best is not None and pid == best[0] else (reason or FARTHER))
                for pid, minutes, kind, reason, _ in checked]
         chosen = next((c for c in out if c.rejected is None), None)
         return out, chosen, best[4] if best else None
 
     def _times(self, view: _View, placed: list[_Where], ids: list[str]) -> dict[str, tuple[float, str]]:
+        """Per point: the smallest travel time from any of the person's locations, and from which."""
         spots = [view.spots[p] for p in ids]
-        best = {p: (float("inf"), "") for p in ids}
-        for w in placed:
+        first = placed[0]
+        best = {p: (m, first.kind) for p, m in zip(ids, self.travel.minutes(first.spot, spots), strict=True)}
+        for w in placed[1:]:
             for pid, minutes in zip(ids, self.travel.minutes(w.spot, spots), strict=True):
                 if minutes < best[pid][0]:
-                    best[pid] = (minutes, w.kind.value)
+                    best[pid] = (minutes, w.kind)
         return best
 
     def _reject(self, case, at, pid, minutes, threshold, board) -> tuple[Rejection | None, date | None]:
         if not case.can_travel:
-            return Rejection.CANNOT_TRAVEL, None
+            return CANNOT_TRAVEL, None
         available = board.availability(pid, at)
         if not available.ok:
             return REJECTION[available.reason], None
         if minutes > threshold:
-            return Rejection.TOO_FAR, None
+            return TOO_FAR, None
         return None, available.day
 
     # -- mobile visits ------------------------------------------------------------------------------------------

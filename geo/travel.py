@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from geo.datafiles import manifest, read_yaml
@@ -42,6 +42,11 @@ class Spot:
     land: int = 0
     mainland: bool = True
     region: str | None = None
+    trig: tuple[float, float, float] = field(init=False, repr=False, compare=False)  # radians lon, lat, cos lat
+
+    def __post_init__(self) -> None:
+        phi = math.radians(self.lat)
+        object.__setattr__(self, "trig", (math.radians(self.lon), phi, math.cos(phi)))
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,18 @@ class GreatCircleModel:
 
     def minutes(self, origin: Spot, destinations: Sequence[Spot]) -> list[float]:
         p = self.params(origin.region)
-        factor = p.circuity / p.road_speed_kmh * 60.0
-        return [great_circle_km(origin.lon, origin.lat, d.lon, d.lat) * factor
-                + ferry_legs(origin, d) * p.ferry_leg_minutes for d in destinations]
+        factor = 2 * EARTH_RADIUS_KM * p.circuity / p.road_speed_kmh * 60.0
+        ferry = p.ferry_leg_minutes
+        lam1, phi1, cos1 = origin.trig
+        land, mainland = origin.land, origin.mainland
+        sin, asin, sqrt = math.sin, math.asin, math.sqrt
+        out = []
+        for d in destinations:  # haversine, inlined: this loop is the routing hot path
+            lam2, phi2, cos2 = d.trig
+            h = sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2 * sin((lam2 - lam1) / 2) ** 2
+            legs = 0 if d.land == land else (1 if (mainland or d.mainland) else 2)
+            out.append(asin(min(1.0, sqrt(h))) * factor + legs * ferry)
+        return out
 
     def describe(self) -> str:
         d = self.default
