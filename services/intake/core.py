@@ -40,11 +40,12 @@ class Intake:
         if problem is not None:
             return self._reject(raw, {None: [problem]}, system, endpoint)
         prepared = [prepare(event, system) for event in events]
+        stored = self.receipts.find(sorted({p.event_id.lower() for p in prepared if isinstance(p, Prepared)}))
         rejected = {i: list(p.problems) for i, p in enumerate(prepared) if isinstance(p, Rejected)}
-        rejected.update(self._conflicts([p for p in prepared if isinstance(p, Prepared)], prepared))
+        rejected.update(_conflicts(prepared, stored))
         if rejected:
             return self._reject(raw, rejected, system, endpoint, len(prepared))
-        return self._publish(system, prepared)
+        return self._publish(system, prepared, stored)
 
     def _events(self, raw: bytes, batch: bool) -> tuple[list[Any], Problem | None]:
         parsed, problems = parse(raw)
@@ -57,21 +58,6 @@ class Intake:
             return [], Problem("events", f"a batch is an object {{\"events\": [...]}} with 1 to {self.max_batch} "
                                "events", "send the events in an array under 'events', split into smaller batches")
         return events, None
-
-    def _conflicts(self, sendable: list[Prepared], prepared: list) -> dict[int, list[Problem]]:
-        found: dict[int, list[Problem]] = {}
-        seen: dict[str, bytes] = {}
-        stored = self.receipts.find(sorted({p.event_id.lower() for p in sendable}))
-        for index, item in enumerate(prepared):
-            if not isinstance(item, Prepared):
-                continue
-            event_id, body = item.event_id.lower(), digest(item.value)
-            earlier = seen.setdefault(event_id, body)
-            receipt = stored.get(event_id)
-            if earlier != body or (receipt is not None and receipt.digest != body):
-                found[index] = [Problem("event_id", "was already used for a different event",
-                                        "give every new event a new UUID; re-send an event only unchanged")]
-        return found
 
     def _reject(self, raw: bytes, rejected: dict[int | None, list[Problem]], system: str, endpoint: str,
                 total: int = 0) -> Outcome:
@@ -89,9 +75,8 @@ class Intake:
         }
         return Outcome(status, body)
 
-    def _publish(self, system: str, prepared: list[Prepared]) -> Outcome:
+    def _publish(self, system: str, prepared: list[Prepared], stored: dict[str, Receipt]) -> Outcome:
         unique = list({p.event_id.lower(): p for p in prepared}.values())
-        stored = self.receipts.find([p.event_id.lower() for p in unique])
         fresh = [p for p in unique if p.event_id.lower() not in stored]
         claimed = self.receipts.claim(system, [(p.event_id.lower(), digest(p.value)) for p in fresh])
         mine = [p for p in fresh if p.event_id.lower() in claimed]
@@ -104,6 +89,22 @@ class Intake:
             return _unavailable("some events were not acknowledged by the broker or are being published by "
                                 "another request right now")
         return Outcome(202, {"accepted": _accepted(prepared, stored, sent)})
+
+
+def _conflicts(prepared: list, stored: dict[str, Receipt]) -> dict[int, list[Problem]]:
+    """Event ids used for two different events (in this batch, or before): a sender's bug, never a retry."""
+    found: dict[int, list[Problem]] = {}
+    seen: dict[str, bytes] = {}
+    for index, item in enumerate(prepared):
+        if not isinstance(item, Prepared):
+            continue
+        event_id, body = item.event_id.lower(), digest(item.value)
+        earlier = seen.setdefault(event_id, body)
+        receipt = stored.get(event_id)
+        if earlier != body or (receipt is not None and receipt.digest != body):
+            found[index] = [Problem("event_id", "was already used for a different event",
+                                    "give every new event a new UUID; re-send an event only unchanged")]
+    return found
 
 
 def _accepted(prepared: list[Prepared], stored: dict[str, Receipt], sent: list[tuple]) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ class Receipts:
                 "ON CONFLICT (event_id) DO UPDATE SET claimed_at = now() "
                 "WHERE intake_receipts.status = 'pending' AND intake_receipts.body_sha256 = EXCLUDED.body_sha256 "
                 f"AND intake_receipts.claimed_at < now() - interval '{STALE_CLAIM}' RETURNING event_id::text"),
-                [(event_id, system, value, "pending") for event_id, value in claims], fetch=True)
+                [(event_id, system, value, "pending") for event_id, value in claims], page_size=len(claims), fetch=True)
             return {row[0] for row in rows}
 
         return self._run(work) if claims else set()
@@ -77,7 +77,7 @@ class Receipts:
             execute_values(cur, (
                 "UPDATE intake_receipts AS r SET status = 'accepted', accepted_at = now(), topic = v.t, "
                 "kafka_partition = v.p, kafka_offset = v.o FROM (VALUES %s) AS v(id, t, p, o) "
-                "WHERE r.event_id = v.id::uuid"), done)
+                "WHERE r.event_id = v.id::uuid"), done, page_size=len(done))
 
         if done:
             self._run(work)
