@@ -83,7 +83,6 @@ def geo_group() -> None:
 @click.pass_obj
 def geo_load(settings: Settings) -> None:
     from geo.store import load_all
-
     from infra.stack import endpoints
 
     with console.status("loading geo data into PostGIS"):
