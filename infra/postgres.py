@@ -10,6 +10,7 @@ system user (PostgreSQL refuses to run as root).
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import secrets
@@ -23,10 +24,26 @@ from urllib.parse import quote
 from infra.errors import PrerequisiteError, StartupError
 from infra.processes import require_free_port
 
-__all__ = ["LocalPostgres", "ensure_installed", "check_reachable", "ensure_postgis"]
+__all__ = ["LocalPostgres", "data_root", "ensure_installed", "check_reachable", "ensure_postgis"]
 
 DB = "veiviser"
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def data_root(run_dir: Path) -> Path:
+    """<run dir>/postgres, unless the server's user cannot reach it (as root, under a private home such as
+    /root): then /var/lib/veiviser/<run dir's digest>/postgres, one per checkout."""
+    wanted = run_dir / "postgres"
+    if os.geteuid() != 0 or _postgres_can_traverse(run_dir):
+        return wanted
+    digest = hashlib.sha256(str(run_dir).encode()).hexdigest()[:12]
+    return Path("/var/lib/veiviser") / digest / "postgres"
+
+
+def _postgres_can_traverse(path: Path) -> bool:
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(existing)], capture_output=True)
+    return probe.returncode == 0
 
 
 def _bin_dir() -> Path | None:

@@ -46,7 +46,7 @@ def kafka_nodes(settings: Settings, mode: str | None = None) -> list[kafka.Kafka
 
 
 def local_postgres(settings: Settings) -> postgres.LocalPostgres:
-    return postgres.LocalPostgres(settings.run_path / "postgres", settings.pg_port)
+    return postgres.LocalPostgres(postgres.data_root(settings.run_path), settings.pg_port)
 
 
 def up(settings: Settings, say: Callable[[str], None] = print) -> Endpoints:
@@ -117,11 +117,14 @@ def down(settings: Settings, purge: bool = False) -> list[str]:
     with ThreadPoolExecutor(max_workers=len(nodes)) as pool:  # together: a lone voter would wait for quorum
         results = list(pool.map(lambda pair: pair[1].process.stop(), nodes))
     stopped = [f"kafka node {node.node_id} ({mode})" for (mode, node), ok in zip(nodes, results, strict=True) if ok]
-    if local_postgres(settings).stop():
+    local = local_postgres(settings)
+    if local.stop():
         stopped.append("postgres")
     (settings.run_path / "stack.json").unlink(missing_ok=True)
     if purge:
         shutil.rmtree(settings.run_path, ignore_errors=True)
+        if not local.root.is_relative_to(settings.run_path):  # the fallback folder outside the checkout
+            shutil.rmtree(local.root.parent, ignore_errors=True)
     return stopped
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from infra.errors import PrerequisiteError
 from infra.kafka import check_java
 from infra.migrations import discover
+from infra.postgres import data_root
 from veiviser.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
@@ -66,3 +68,14 @@ def test_shipped_migrations_are_well_named_and_unique():
     migrations = discover()
     assert migrations[0].version == 1
     assert [m.version for m in migrations] == sorted({m.version for m in migrations})
+
+
+def test_database_folder_is_in_the_run_dir_unless_the_postgres_user_cannot_enter_it(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    placed = data_root(private / ".run")
+    if os.geteuid() == 0:  # the server runs as `postgres`, which cannot enter a 0700 folder of root's
+        assert placed.parent.parent == Path("/var/lib/veiviser") and placed.name == "postgres"
+        assert data_root(private / ".run") == placed  # the same checkout always gets the same folder
+    else:
+        assert placed == private / ".run" / "postgres"
