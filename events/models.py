@@ -93,8 +93,8 @@ class Coordinates(Strict):
 
 class Location(Strict):
     kind: Literal["home", "work", "school"]
-    coordinates: Coordinates | None = None
-    municipality_number: MunicipalityNumber | None = None
+    coordinates: Coordinates = None  # type: ignore[assignment]
+    municipality_number: MunicipalityNumber = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_place(self) -> Location:
@@ -137,17 +137,17 @@ class CaseOpenedPayload(Payload):
     services: Services
     language_needs: LanguageNeeds
     can_travel: bool
-    office_id: OfficeId | None = None
+    office_id: OfficeId = None  # type: ignore[assignment]
 
 
 class CaseUpdatedPayload(Payload):
     case_id: CaseId
-    locations: Locations | None = None
-    priority_markers: PriorityMarkers | None = None
-    protected_address: Protection | None = None
-    services: Services | None = None
-    language_needs: LanguageNeeds | None = None
-    can_travel: bool | None = None
+    locations: Locations = None  # type: ignore[assignment]
+    priority_markers: PriorityMarkers = None  # type: ignore[assignment]
+    protected_address: Protection = None  # type: ignore[assignment]
+    services: Services = None  # type: ignore[assignment]
+    language_needs: LanguageNeeds = None  # type: ignore[assignment]
+    can_travel: bool = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _something_changed(self) -> CaseUpdatedPayload:
@@ -170,14 +170,14 @@ class AppointmentRequestedPayload(AppointmentPayload):
     service: Service
     earliest: Timestamp
     latest: Timestamp
-    preferred_mode: Mode | None = None
+    preferred_mode: Mode = None  # type: ignore[assignment]
 
 
 class AppointmentBookedPayload(AppointmentPayload):
     mode: Mode
     starts_at: Timestamp
     duration_min: Annotated[int, Field(ge=5, le=480)]
-    office_id: OfficeId | None = None
+    office_id: OfficeId = None  # type: ignore[assignment]
 
 
 class AppointmentCancelledPayload(AppointmentPayload):
@@ -200,7 +200,7 @@ class OfficeStatusChangedPayload(Payload):
     staff_on_duty: Annotated[int, Field(ge=0, le=1000)]
     daily_capacity: Annotated[int, Field(ge=0, le=100000)]
     effective_from: Timestamp
-    opening_hours: Annotated[list[OpeningHours], Field(max_length=14)] | None = None
+    opening_hours: Annotated[list[OpeningHours], Field(max_length=14)] = None  # type: ignore[assignment]
 
 
 class ShiftScheduledPayload(Payload):
@@ -212,7 +212,7 @@ class ShiftScheduledPayload(Payload):
     ends: ClockTime
     base: Coordinates
     skills: Services
-    languages: Annotated[list[Language], Field(max_length=20), AfterValidator(_unique)] | None = None
+    languages: Annotated[list[Language], Field(max_length=20), AfterValidator(_unique)] = None  # type: ignore[assignment]
 
 
 class VisitPayload(Payload):
