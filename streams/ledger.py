@@ -1,0 +1,244 @@
+"""The ledger: every event a consumer processed, the case state, the audit trail and the decisions, in
+PostgreSQL, effectively once under at-least-once delivery.
+
+`Ledger.record(batch)` runs ONE transaction per batch: it inserts the event ids into
+streams_processed_events (primary key consumer + event id, ON CONFLICT DO NOTHING RETURNING), and only the
+events that were new there change the business rows: the case state (folded by streams.cases), an audit row
+per event and per decision (seq in order per case), and the decisions (exactly one current per case,
+enforced by a partial unique index). A redelivered event changes nothing; its stored follow-up is returned
+again so the caller can re-send it (the follow-up id is derived from the event id, so receivers dedupe).
+The caller commits Kafka offsets only after `record` returned. A lost or refused connection becomes
+`TransientError` (retry with backoff); the next call reconnects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extras import execute_values
+
+from streams.cases import CaseState, audit_detail, fold
+from streams.errors import TransientError
+
+__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "Ledger", "Decide"]
+
+PAGE = 500
+PROCESSED, STATE = sql.Identifier("streams_processed_events"), sql.Identifier("streams_case_state")
+DECISIONS, AUDIT = sql.Identifier("streams_decisions"), sql.Identifier("streams_case_audit")
+
+INSERT_PROCESSED = sql.SQL(
+    "INSERT INTO {} (consumer, event_id, case_id, source_topic, source_partition, source_offset) VALUES %s "
+    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id::text").format(PROCESSED)
+SELECT_STATES = sql.SQL(
+    "SELECT case_id, status, profile, locations, appointments, events_seen, audit_seq, last_event_id::text, "
+    "last_event_at::text FROM {} WHERE case_id = ANY(%s) ORDER BY case_id FOR UPDATE").format(STATE)
+UPSERT_STATES = sql.SQL(
+    "INSERT INTO {} (case_id, status, profile, locations, appointments, events_seen, audit_seq, last_event_id, "
+    "last_event_at) VALUES %s ON CONFLICT (case_id) DO UPDATE SET status = EXCLUDED.status, "
+    "profile = EXCLUDED.profile, locations = EXCLUDED.locations, appointments = EXCLUDED.appointments, "
+    "events_seen = EXCLUDED.events_seen, audit_seq = EXCLUDED.audit_seq, last_event_id = EXCLUDED.last_event_id, "
+    "last_event_at = EXCLUDED.last_event_at, updated_at = now()").format(STATE)
+INSERT_AUDIT = sql.SQL(
+    "INSERT INTO {} (case_id, seq, entry, event_id, event_name, occurred_at, source_partition, source_offset, "
+    "decision_id, detail) VALUES %s").format(AUDIT)
+RETIRE_CURRENT = sql.SQL("UPDATE {} SET is_current = false WHERE case_id = ANY(%s) AND is_current").format(DECISIONS)
+INSERT_DECISIONS = sql.SQL(
+    "INSERT INTO {} (decision_id, case_id, event_id, outcome, point_id, team_id, owner_unit, explanation, "
+    "followup, decided_at, is_current) VALUES %s").format(DECISIONS)
+STORED_FOLLOWUPS = sql.SQL(
+    "SELECT event_id::text, followup FROM {} WHERE event_id = ANY(%s::uuid[])").format(DECISIONS)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One valid case event and where it was consumed."""
+
+    event: Mapping[str, Any]
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def event_id(self) -> str:
+        return self.event["event_id"]
+
+    @property
+    def case_id(self) -> str:
+        return self.event["payload"]["case_id"]
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision_id: str
+    case_id: str
+    event_id: str
+    outcome: str
+    point_id: str | None
+    team_id: str | None
+    owner_unit: str | None
+    explanation: dict[str, Any]
+    followup: dict[str, Any]
+    decided_at: str
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What routing made of a case on one event: a decision, or why there is none (`note`), or an `error`
+    (a bug or data the router did not expect: the event is still recorded, and dead-lettered by the caller)."""
+
+    row: DecisionRow | None = None
+    note: str = ""
+    error: str = ""
+
+
+Decide = Callable[[CaseState, Mapping[str, Any]], Decided]
+
+
+@dataclass
+class Recorded:
+    """What one `record` call did."""
+
+    fresh: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    decisions: list[DecisionRow] = field(default_factory=list)
+    followups: list[dict[str, Any]] = field(default_factory=list)  # new ones, then re-sent ones, in order
+    failures: dict[str, str] = field(default_factory=dict)  # event id -> error
+
+
+@dataclass
+class _Work:
+    states: dict[str, CaseState]
+    seqs: dict[str, int]
+    audit: list[tuple] = field(default_factory=list)
+    result: Recorded = field(default_factory=Recorded)
+
+
+class Ledger:
+    """One connection, one transaction per batch. Not thread-safe: one per agent."""
+
+    def __init__(self, database_url: str, consumer: str, decide: Decide, connect_timeout_s: int = 5) -> None:
+        self.database_url, self.consumer, self.decide = database_url, consumer, decide
+        self.connect_timeout_s = connect_timeout_s
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def record(self, batch: Sequence[Incoming]) -> Recorded:
+        if not batch:
+            return Recorded()
+        try:
+            conn = self._connection()
+            with conn, conn.cursor() as cur:
+                return self._record(cur, batch)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise TransientError(f"the ledger database is unavailable ({str(exc).strip()[:300]}); "
+                                 "retrying the batch") from exc
+
+    def _connection(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(self.database_url, connect_timeout=self.connect_timeout_s,
+                                          application_name=f"veiviser-{self.consumer}")
+        return self._conn
+
+    def _record(self, cur, batch: Sequence[Incoming]) -> Recorded:
+        rows = [(self.consumer, i.event_id, i.case_id, i.topic, i.partition, i.offset) for i in batch]
+        fresh_ids = {r[0] for r in execute_values(cur, INSERT_PROCESSED, rows, page_size=PAGE, fetch=True)}
+        fresh, taken, duplicates = [], set(), []
+        for item in batch:
+            if item.event_id in fresh_ids and item.event_id not in taken:
+                taken.add(item.event_id)
+                fresh.append(item)
+            else:
+                duplicates.append(item.event_id)
+        work = self._load(cur, {i.case_id for i in fresh})
+        for item in fresh:
+            self._apply(work, item)
+        self._write(cur, work)
+        work.result.duplicates = duplicates
+        work.result.followups.extend(self._stored_followups(cur, [d for d in duplicates if d not in taken]))
+        return work.result
+
+    def _load(self, cur, case_ids: set[str]) -> _Work:
+        if not case_ids:
+            return _Work({}, {})
+        cur.execute(SELECT_STATES, (sorted(case_ids),))
+        states, seqs = {}, {}
+        for case_id, status, profile, locations, appts, seen, seq, last_id, last_at in cur.fetchall():
+            states[case_id] = CaseState(case_id, status, profile, tuple(locations), appts, seen, last_id, last_at)
+            seqs[case_id] = seq
+        return _Work(states, seqs)
+
+    def _apply(self, work: _Work, item: Incoming) -> None:
+        event, case_id, result = item.event, item.case_id, work.result
+        step = fold(work.states.get(case_id), event)
+        work.states[case_id] = step.state
+        decided = self._decide(step.state, event) if step.route else Decided(note=step.note)
+        self._audit(work, item, "event", None, audit_detail(event, decided.note or step.note))
+        result.fresh.append(item.event_id)
+        if decided.error:
+            result.failures[item.event_id] = decided.error
+        if decided.row is not None:
+            result.decisions.append(decided.row)
+            result.followups.append(decided.row.followup)
+            self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
+
+    def _decide(self, state: CaseState, event: Mapping[str, Any]) -> Decided:
+        try:
+            return self.decide(state, event)
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded and dead-lettered by the caller, never dropped
+            return Decided(note="routing failed", error=f"{type(exc).__name__}: {exc}"[:1000])
+
+    def _audit(self, work: _Work, item: Incoming, entry: str, decision: str | None, detail: dict) -> None:
+        seq = work.seqs.get(item.case_id, 0) + 1
+        work.seqs[item.case_id] = seq
+        event = item.event
+        work.audit.append((item.case_id, seq, entry, item.event_id, event["event_name"], event["occurred_at"],
+                           item.partition, item.offset, decision, json.dumps(detail, ensure_ascii=False)))
+
+    def _write(self, cur, work: _Work) -> None:
+        if work.states:
+            execute_values(cur, UPSERT_STATES, [_state_row(s, work.seqs[c]) for c, s in work.states.items()],
+                           page_size=PAGE)
+        if work.audit:
+            execute_values(cur, INSERT_AUDIT, work.audit, page_size=PAGE)
+        decisions = work.result.decisions
+        if decisions:
+            last = {d.case_id: d.decision_id for d in decisions}
+            cur.execute(RETIRE_CURRENT, (sorted(last),))
+            execute_values(cur, INSERT_DECISIONS, [_decision_row(d, last[d.case_id] == d.decision_id)
+                                                   for d in decisions], page_size=PAGE)
+
+    def _stored_followups(self, cur, event_ids: list[str]) -> list[dict[str, Any]]:
+        if not event_ids:
+            return []
+        cur.execute(STORED_FOLLOWUPS, (event_ids,))
+        stored = dict(cur.fetchall())
+        return [stored[e] for e in event_ids if e in stored]
+
+
+def _state_row(state: CaseState, seq: int) -> tuple:
+    return (state.case_id, state.status, json.dumps(state.profile, ensure_ascii=False),
+            json.dumps(list(state.locations)), json.dumps(state.appointments, ensure_ascii=False),
+            state.events_seen, seq, state.last_event_id, state.last_event_at)
+
+
+def _decision_row(d: DecisionRow, current: bool) -> tuple:
+    return (d.decision_id, d.case_id, d.event_id, d.outcome, d.point_id, d.team_id, d.owner_unit,
+            json.dumps(d.explanation, ensure_ascii=False), json.dumps(d.followup, ensure_ascii=False),
+            d.decided_at, current)
+
+
+def _decision_detail(d: DecisionRow) -> dict[str, Any]:
+    return {"decision_id": d.decision_id, "outcome": d.outcome, "point_id": d.point_id, "team_id": d.team_id,
+            "owner_unit": d.owner_unit, "reasons": d.followup.get("reasons", [])}

@@ -1,0 +1,106 @@
+"""From the contract to geo and back, pure: a case state becomes a geo.Case, a geo.Decision becomes the
+routed follow-up (veiviser.followups.v1), and office.status_changed events change the office board.
+
+A location given only as a municipality number is placed at that municipality's service point (its
+administrative centre, as the shipped registry places every service point); a municipality without a
+service point cannot be placed and the location is left out. A case with no placeable location is not
+routable: it gets no decision (its state and audit trail still record every event).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import geo
+from events.timestamps import parse_timestamp
+from streams.cases import CaseState
+
+__all__ = ["to_geo_case", "followup", "explanation", "decision_id", "status_events", "MARKERS", "FOLLOWUP_VERSION"]
+
+NAMESPACE = uuid.UUID("0b7e6c43-58a4-4a6a-9a51-7c5f0f0d5e10")
+FOLLOWUP_VERSION = 1
+MARKERS = {"young_under_30": "young", "immigrant": "immigrant", "complex_needs": "complex_needs"}
+
+
+def decision_id(event_id: str) -> str:
+    """The decision made on an event has an id derived from the event id: the same on every redelivery."""
+    return str(uuid.uuid5(NAMESPACE, f"decision:{event_id}"))
+
+
+def to_geo_case(state: CaseState, registry: geo.Registry) -> geo.Case | None:
+    """The case as geo routes it, or None when none of its locations can be placed."""
+    locations = [loc for loc in (_location(raw, registry) for raw in state.locations) if loc is not None]
+    if not locations:
+        return None
+    profile = state.profile
+    markers = {MARKERS[k] for k, v in (profile.get("priority_markers") or {}).items() if v and k in MARKERS}
+    return geo.Case(state.case_id, tuple(locations), protection=profile.get("protected_address", "none"),
+                    markers=frozenset(markers), can_travel=bool(profile.get("can_travel", True)))
+
+
+def _location(raw: Mapping[str, Any], registry: geo.Registry) -> geo.PersonLocation | None:
+    if "coordinates" in raw:
+        return geo.PersonLocation(raw["kind"], raw["coordinates"]["lon"], raw["coordinates"]["lat"])
+    point = _municipality_point(raw.get("municipality_number"), registry)
+    return geo.PersonLocation(raw["kind"], point.lon, point.lat) if point else None
+
+
+def _municipality_point(number: str | None, registry: geo.Registry) -> geo.ServicePoint | None:
+    found = [p for p in registry.points.values() if p.municipality == number]
+    return min(found, key=lambda p: p.id) if found else None
+
+
+def followup(decision: geo.Decision, event: Mapping[str, Any]) -> dict[str, Any]:
+    """The routed follow-up for veiviser.followups.v1 (keyed by case id). Never holds coordinates."""
+    return {
+        "followup_id": decision_id(event["event_id"]),
+        "followup_version": FOLLOWUP_VERSION,
+        "kind": decision.outcome.value,
+        "case_id": decision.case_id,
+        "point_id": decision.point_id,
+        "team_id": decision.team_id,
+        "owner_unit": decision.owner_unit,
+        "location_kind": decision.location_kind,
+        "appointment_day": decision.appointment_day.isoformat() if decision.appointment_day else None,
+        "travel_minutes": decision.travel_minutes,
+        "reasons": list(decision.reasons),
+        "decided_at": decision.at.isoformat(),
+        "causation_id": event["event_id"],
+        "correlation_id": event.get("correlation_id"),
+        "caused_by": event["event_name"],
+    }
+
+
+def explanation(decision: geo.Decision) -> dict[str, Any]:
+    """What the ledger keeps of a decision: everything except the placed locations' distances."""
+    plain = decision.to_dict()
+    plain["explain"] = decision.explain()
+    return plain
+
+
+def status_events(event: Mapping[str, Any], registry: geo.Registry) -> list[geo.StatusEvent]:
+    """An office.status_changed event as geo status events for the service points of that NAV unit."""
+    payload = event["payload"]
+    at = _moment(payload.get("effective_from") or event["occurred_at"])
+    points = sorted(p.id for p in registry.points.values() if p.unit == payload["office_id"])
+    status = payload["status"]
+    out: list[geo.StatusEvent] = []
+    for point in points:
+        if status == "closed_for_good":
+            out.append(geo.StatusEvent(point, geo.StatusKind.CLOSED_FOR_GOOD, at))
+        elif status == "temporarily_closed":
+            out.append(geo.StatusEvent(point, geo.StatusKind.CLOSED_FOR_DAY, at))
+        else:
+            out.append(geo.StatusEvent(point, geo.StatusKind.OPENED, at))
+            out.append(geo.StatusEvent(point, geo.StatusKind.STAFF_CHANGE, at, staff=payload["staff_on_duty"]))
+    return out
+
+
+def _moment(text: str) -> datetime:
+    moment = parse_timestamp(text)
+    if moment is None:
+        raise ValueError(f"timestamp {text!r} is not RFC 3339 with a time zone")
+    return moment
