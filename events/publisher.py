@@ -118,15 +118,13 @@ class Publisher:
     """An idempotent kafka-python producer that sends only events the contract accepts."""
 
     def __init__(self, bootstrap_servers: str, *, producing_system: str | None = None,
-                 topic_map: Mapping[str, str] | None = None, timeout_s: float = 70.0, **producer_config: Any):
-        from kafka import KafkaProducer
-
-        config = {**PRODUCER_DEFAULTS, "client_id": f"veiviser-publisher-{producing_system or 'any'}",
-                  **producer_config}
+                 topic_map: Mapping[str, str] | None = None, timeout_s: float = 70.0, producer: Any = None,
+                 **producer_config: Any):
+        """producer: an existing KafkaProducer to share (it should be idempotent with acks=all)."""
         self.producing_system = producing_system
         self.topic_map = dict(topic_map or {})
         self.timeout_s = timeout_s
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+        self._producer = producer or _producer(bootstrap_servers, producing_system, producer_config)
 
     def __enter__(self) -> Publisher:
         return self
@@ -184,6 +182,13 @@ class Publisher:
                                        headers=message.headers)
         except Exception as exc:  # kafka-python raises at send time for metadata timeouts and full buffers
             return exc
+
+
+def _producer(bootstrap_servers: str, producing_system: str | None, overrides: dict[str, Any]) -> Any:
+    from kafka import KafkaProducer
+
+    config = {**PRODUCER_DEFAULTS, "client_id": f"veiviser-publisher-{producing_system or 'any'}", **overrides}
+    return KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
 
 
 def _settled(future: Any) -> bool:

@@ -38,13 +38,13 @@ class Intake:
     def submit(self, system: str, raw: bytes, batch: bool, endpoint: str) -> Outcome:
         events, problem = self._events(raw, batch)
         if problem is not None:
-            return self._reject(raw, {None: [problem]}, system, endpoint)
+            return self._reject(raw, {None: [problem]}, system, endpoint, batch)
         prepared = [prepare(event, system) for event in events]
         stored = self.receipts.find(sorted({p.event_id.lower() for p in prepared if isinstance(p, Prepared)}))
         rejected = {i: list(p.problems) for i, p in enumerate(prepared) if isinstance(p, Rejected)}
         rejected.update(_conflicts(prepared, stored))
         if rejected:
-            return self._reject(raw, rejected, system, endpoint, len(prepared))
+            return self._reject(raw, rejected, system, endpoint, batch, len(prepared))
         return self._publish(system, prepared, stored)
 
     def _events(self, raw: bytes, batch: bool) -> tuple[list[Any], Problem | None]:
@@ -60,10 +60,11 @@ class Intake:
         return events, None
 
     def _reject(self, raw: bytes, rejected: dict[int | None, list[Problem]], system: str, endpoint: str,
-                total: int = 0) -> Outcome:
+                batch: bool, total: int = 0) -> Outcome:
         impersonation = all(p.path == IMPERSONATION for ps in rejected.values() for p in ps)
         status = 403 if impersonation else 422
-        flat = [Problem(_indexed(i, p.path), p.message, p.fix) for i, ps in rejected.items() for p in ps]
+        flat = [Problem(_indexed(i if batch else None, p.path), p.message, p.fix)
+                for i, ps in rejected.items() for p in ps]
         try:
             self.dead_letters.keep(raw, flat, system=system, endpoint=endpoint, status=status)
         except Exception as exc:
