@@ -32,12 +32,13 @@ TABLE = "event_outbox"
 RELAY_LOCK = 0x0E7B0C5  # advisory lock key of the outbox relay
 
 
-def enqueue(cursor: Any, event: Any, *, producing_system: str | None = None, table: str = TABLE) -> Prepared:
+def enqueue(cursor: Any, event: Any, *, producing_system: str | None = None, table: str = TABLE,
+            topic_map: dict[str, str] | None = None) -> Prepared:
     """Check the event and insert it into the outbox within the caller's transaction.
 
     Raises EventRejected (with every problem) when the event breaks the contract: roll back then.
     Enqueuing the same event id twice keeps the first row."""
-    prepared = prepare(event, producing_system)
+    prepared = prepare(event, producing_system, topic_map)
     if not isinstance(prepared, Prepared):
         raise EventRejected(prepared.problems)
     cursor.execute(sql.SQL(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events import topics
+from events.errors import PublishError
 from events.problems import Problem
 from events.validation import Verdict, check
 
@@ -186,9 +187,14 @@ class Publisher:
 
 def _producer(bootstrap_servers: str, producing_system: str | None, overrides: dict[str, Any]) -> Any:
     from kafka import KafkaProducer
+    from kafka.errors import KafkaError
 
     config = {**PRODUCER_DEFAULTS, "client_id": f"veiviser-publisher-{producing_system or 'any'}", **overrides}
-    return KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+    try:
+        return KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+    except KafkaError as exc:
+        raise PublishError(f"cannot reach Kafka at {bootstrap_servers} ({exc}); start the stack with "
+                           "`veiviser up` or point VEIVISER_BOOTSTRAP_SERVERS at a running cluster") from None
 
 
 def _settled(future: Any) -> bool:

@@ -1,0 +1,81 @@
+"""The office-system simulator: deterministic, valid, realistic for Nordland and Trøndelag."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from events.errors import SimulatorError
+from events.simulator import Simulator, SimulatorConfig, paced, places
+from events.validation import check
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return list(Simulator(SimulatorConfig(seed=7)).events(4000))
+
+
+def test_same_seed_same_bytes_other_seed_other_events():
+    first = json.dumps(list(Simulator(SimulatorConfig(seed=3)).events(500)))
+    assert first == json.dumps(list(Simulator(SimulatorConfig(seed=3)).events(500)))
+    assert first != json.dumps(list(Simulator(SimulatorConfig(seed=4)).events(500)))
+
+
+def test_every_simulated_event_is_valid(stream):
+    assert [e["event_name"] for e in stream if not check(e).ok] == []
+
+
+def test_it_exercises_every_event_of_the_contract(stream):
+    from events import contract
+
+    assert set(Counter(e["event_name"] for e in stream)) == set(contract.event_names())
+
+
+def test_appointments_of_a_case_follow_their_lifecycle(stream):
+    seen: dict[str, list[str]] = {}
+    for e in stream:
+        if e["event_name"].startswith("appointment."):
+            seen.setdefault(e["payload"]["appointment_id"], []).append(e["event_name"].split(".")[1])
+    for history in seen.values():
+        assert history[0] == "requested"
+        if "booked" in history:
+            assert history.index("booked") > 0
+    assert any("completed" in h for h in seen.values()) and any("cancelled" in h for h in seen.values())
+
+
+def test_people_live_in_nordland_and_trondelag_in_proportion_to_population(stream):
+    homes = [loc for e in stream if e["event_name"] == "case.opened" for loc in e["payload"]["locations"]
+             if loc["kind"] == "home" and "coordinates" in loc]
+    assert all(62.2 < h["coordinates"]["lat"] < 69.4 and 8.0 < h["coordinates"]["lon"] < 18.5 for h in homes)
+    near_trondheim = sum(abs(h["coordinates"]["lat"] - 63.43) < 0.1 and abs(h["coordinates"]["lon"] - 10.4) < 0.2
+                         for h in homes)
+    trondheim_share = max(p.weight for p in places()) / sum(p.weight for p in places())
+    assert near_trondheim / len(homes) == pytest.approx(trondheim_share, abs=0.08)
+
+
+def test_shares_of_young_people_and_immigrants_follow_the_config(stream):
+    opened = [e["payload"] for e in stream if e["event_name"] == "case.opened"]
+    young = sum(p["priority_markers"]["young_under_30"] for p in opened) / len(opened)
+    immigrant = sum(p["priority_markers"]["immigrant"] for p in opened) / len(opened)
+    assert young == pytest.approx(0.30, abs=0.05) and immigrant == pytest.approx(0.22, abs=0.05)
+    assert any(any(loc["kind"] == "school" for loc in p["locations"]) for p in opened)
+    assert any("municipality_number" in loc for p in opened for loc in p["locations"])
+
+
+def test_offices_change_status_over_the_day(stream):
+    times = [e["occurred_at"][11:13] for e in stream if e["event_name"] == "office.status_changed"]
+    assert len(set(times)) > 2
+
+
+def test_paced_keeps_the_rate_and_refuses_nonsense():
+    import time
+
+    started = time.monotonic()
+    assert list(paced(range(5), rate=50)) == [0, 1, 2, 3, 4]
+    assert time.monotonic() - started >= 4 / 50
+    with pytest.raises(SimulatorError, match="rate"):
+        list(paced([1], rate=0))
