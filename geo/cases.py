@@ -82,7 +82,7 @@ class Case:
         return next((loc for loc in self.locations if loc.kind == kind), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Policy:
     version: str
     threshold_minutes: float
@@ -92,8 +92,13 @@ class Policy:
 
     def threshold(self, markers: frozenset[str]) -> float:
         """The threshold for a case: the base one, tightened by each priority marker (the smallest wins)."""
-        return min([self.threshold_minutes, *(self.marker_threshold_minutes[m] for m in markers
-                                             if m in self.marker_threshold_minutes)])
+        return _threshold(self, markers)
+
+
+@functools.lru_cache(maxsize=1024)
+def _threshold(policy: Policy, markers: frozenset[str]) -> float:
+    return min([policy.threshold_minutes, *(policy.marker_threshold_minutes[m] for m in markers
+                                           if m in policy.marker_threshold_minutes)])
 
 
 @functools.cache

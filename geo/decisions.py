@@ -3,6 +3,8 @@
 A Decision names the outcome, the chosen service point or mobile team and location kind, the travel time,
 the candidates considered with their travel times and why each was not chosen, the responsible unit (owner),
 and the versions of the data used (boundary edition, policy, registry, ownership table, travel model).
+Decisions are records: treat them as immutable (they are slotted, not frozen, because the routing hot path
+makes hundreds of thousands of them per second).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Rejection(StrEnum):
     CANNOT_TRAVEL = "cannot_travel"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlacedLocation:
     kind: str
     placeable: bool
@@ -49,7 +51,7 @@ class PlacedLocation:
     distance_m: float  # to the municipality it was snapped to, or (not placeable) to the nearest one
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Candidate:
     point_id: str
     unit: str
@@ -59,7 +61,7 @@ class Candidate:
     rejected: Rejection | None  # None: chosen
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     case_id: str
     outcome: Outcome

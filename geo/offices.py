@@ -18,7 +18,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from geo.datafiles import OSLO, as_datetime, manifest, read_yaml
 from geo.errors import GeoDataError, GeoInputError, unknown
@@ -171,8 +171,7 @@ def _kind(value: Any) -> StatusKind:
         raise GeoInputError(f"status kind {value!r} is not one of {[k.value for k in StatusKind]}") from None
 
 
-@dataclass(frozen=True)
-class Availability:
+class Availability(NamedTuple):
     """Whether a service point can take an appointment on its service day; reason when it cannot."""
 
     ok: bool

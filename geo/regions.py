@@ -269,18 +269,26 @@ def locate_in(edition: Edition, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     muni = np.full(n, -1, dtype=np.int64)
     land = np.full(n, -1, dtype=np.int32)
     points, pieces = edition.tree.query(shapely.points(x, y), predicate="intersects")
-    if len(points):  # a point on a shared border: the lowest municipality index wins (deterministic)
-        order = np.lexsort((edition.piece_muni[pieces], points))
-        first = np.unique(points[order], return_index=True)[1]
-        hit_points, hit_pieces = points[order][first], pieces[order][first]
-        muni[hit_points] = edition.piece_muni[hit_pieces]
-        land[hit_points] = edition.piece_land[hit_pieces]
+    if len(points):
+        _assign_hits(edition, points, pieces, muni, land)
     distance = np.zeros(n)
     snapped = np.zeros(n, dtype=bool)
     missing = np.flatnonzero(muni < 0)
     if len(missing):
         _snap(edition, x, y, missing, muni, land, distance, snapped)
     return muni, snapped, distance, land
+
+
+def _assign_hits(edition: Edition, points: np.ndarray, pieces: np.ndarray, muni: np.ndarray, land: np.ndarray) -> None:
+    """Municipality and land mass of each hit point. A point in several pieces (on a shared border): the lowest
+    municipality index wins, so the answer is deterministic."""
+    hit_muni = edition.piece_muni[pieces]
+    if np.bincount(points, minlength=len(muni)).max() <= 1:  # the usual case: one piece per point
+        muni[points], land[points] = hit_muni, edition.piece_land[pieces]
+        return
+    order = np.lexsort((hit_muni, points))[::-1]  # later writes win: lowest municipality written last
+    muni[points[order]] = hit_muni[order]
+    land[points[order]] = edition.piece_land[pieces[order]]
 
 
 def _snap(edition, x, y, missing, muni, land, distance, snapped) -> None:
@@ -320,12 +328,14 @@ def _scalar_placement(edition: Edition, lon: float, lat: float) -> Placement:
     muni, snapped, distance, land = locate_one(edition, lon, lat)
     if muni < 0:
         return Placement(None, None, False, False, distance, -1, edition.id)
-    return Placement(str(edition.codes[muni]), str(edition.regions[muni]), True, snapped, distance, land, edition.id)
+    return Placement(edition.code_list[muni], edition.region_list[muni], True, snapped, distance, land, edition.id)
 
 
 def locate(lons: Any, lats: Any, at: datetime | date | str | None = None) -> Placement:
     """Municipality and BA-region of WGS84 points at time `at` (None = now). Scalar in, scalar out."""
     edition = edition_at(at)
+    if type(lons) is float and type(lats) is float and -180 <= lons <= 180 and -90 <= lats <= 90:
+        return _scalar_placement(edition, lons, lats)  # plain floats: skip the array checks (NaN fails above)
     x, y, scalar = _coordinates(lons, lats)
     if scalar:
         return _scalar_placement(edition, float(x[0]), float(y[0]))

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,7 +28,7 @@ import numpy as np
 from geo.cases import Case, LocationKind, Policy, load_policy
 from geo.datafiles import as_datetime, local_date
 from geo.decisions import Candidate, Decision, Outcome, PlacedLocation, Rejection, Tier
-from geo.offices import OfficeBoard, Registry, load_registry
+from geo.offices import Availability, OfficeBoard, Registry, load_registry
 from geo.ownership import Protection, RuleTable, load_rules
 from geo.regions import Edition, edition_at, locate_in, locate_one
 from geo.travel import Spot, TravelModel, default_model
@@ -105,7 +105,8 @@ class Router:
         edition = edition_at(moment)
         wheres = [self._where(edition, loc.kind, *locate_one(edition, loc.lon, loc.lat), loc.lon, loc.lat)
                   for loc in case.locations]
-        return self._decide(case, moment, edition, wheres, board)
+        board = board if board is not None else _empty_board(self.registry)
+        return self._decide(case, moment, edition, wheres, lambda pid: board.availability(pid, moment))
 
     def route_many(self, cases: Sequence[Case], at: datetime | date | str | None = None,
                    board: OfficeBoard | None = None) -> list[Decision]:
@@ -115,6 +116,15 @@ class Router:
         flat = [loc for case in cases for loc in case.locations]
         muni, snapped, dist, land = locate_in(edition, np.array([loc.lon for loc in flat]),
                                               np.array([loc.lat for loc in flat]))
+        board = board if board is not None else _empty_board(self.registry)
+        memo: dict[str, Availability] = {}  # one time and one board for the batch: ask each point once
+
+        def available(pid: str) -> Availability:
+            found = memo.get(pid)
+            if found is None:
+                found = memo[pid] = board.availability(pid, moment)
+            return found
+
         out, k = [], 0
         for case in cases:
             wheres = []
@@ -122,7 +132,7 @@ class Router:
                 wheres.append(self._where(edition, loc.kind, int(muni[k]), bool(snapped[k]), float(dist[k]),
                                           int(land[k]), loc.lon, loc.lat))
                 k += 1
-            out.append(self._decide(case, moment, edition, wheres, board))
+            out.append(self._decide(case, moment, edition, wheres, available))
         return out
 
     def _where(self, edition: Edition, kind: LocationKind, muni: int, snapped: bool, distance: float, land: int,
@@ -134,7 +144,7 @@ class Router:
         return _Where(kind, Spot(lon, lat, land, land == edition.mainland, region), muni, placed)
 
     def _decide(self, case: Case, at: datetime, edition: Edition, wheres: list[_Where],
-                board: OfficeBoard | None) -> Decision:
+                available: Callable[[str], Availability]) -> Decision:
         day = local_date(at)
         placed = [w for w in wheres if w.spot is not None]
         if case.protection is STRICT:
@@ -145,7 +155,7 @@ class Router:
                 + ", ".join(f"{w.kind.value} {w.placed.distance_m / 1000:.1f} km from the nearest" for w in wheres),))
         owner = self._owner(case, edition, placed, day)
         threshold = self.policy.threshold(case.markers)
-        candidates, chosen, appointment_day = self._offices(case, at, edition, placed, threshold, board)
+        candidates, chosen, appointment_day = self._offices(case, edition, placed, threshold, available)
         if chosen is not None:
             return self._decision(case, at, edition, Outcome.OFFICE_APPOINTMENT, wheres, owner, candidates,
                                   point_id=chosen.point_id, location_kind=chosen.from_kind,
@@ -168,9 +178,7 @@ class Router:
             "person's location is not part of this decision",))
 
     # -- offices ------------------------------------------------------------------------------------------------
-    def _offices(self, case: Case, at: datetime, edition: Edition, placed: list[_Where], threshold: float,
-                 board: OfficeBoard | None):
-        board = board if board is not None else _empty_board(self.registry)
+    def _offices(self, case: Case, edition: Edition, placed: list[_Where], threshold: float, available):
         view = self.view(edition)
         considered: list[Candidate] = []
         seen: set[str] = set()
@@ -181,16 +189,16 @@ class Router:
             else:
                 ids = sorted({p for t in tiers for p in t[rank]} - seen)
             seen.update(ids)
-            found = self._tier(case, at, view, placed, tier, ids, threshold, board)
+            found = self._tier(case, view, placed, tier, ids, threshold, available)
             considered.extend(found[0])
             if found[1] is not None:
                 return considered, found[1], found[2]
         return considered, None, None
 
-    def _tier(self, case, at, view, placed, tier, ids, threshold, board):
+    def _tier(self, case, view, placed, tier, ids, threshold, available):
         """Candidates of one tier, and the chosen one (nearest qualifying, then lowest id) with its day."""
         times = self._times(view, placed, ids)
-        checked = [(pid, *times[pid], *self._reject(case, at, pid, times[pid][0], threshold, board)) for pid in ids]
+        checked = [(pid, *times[pid], *self._reject(case, pid, times[pid][0], threshold, available)) for pid in ids]
         qualifying = [row for row in checked if row[3] is None]
         best = min(qualifying, key=lambda row: (row[1], row[0])) if qualifying else None
         out = [Candidate(pid, self.registry.points[pid].unit, tier, minutes, kind,
@@ -210,15 +218,15 @@ class Router:
                     best[pid] = (minutes, w.kind)
         return best
 
-    def _reject(self, case, at, pid, minutes, threshold, board) -> tuple[Rejection | None, date | None]:
+    def _reject(self, case, pid, minutes, threshold, available) -> tuple[Rejection | None, date | None]:
         if not case.can_travel:
             return CANNOT_TRAVEL, None
-        available = board.availability(pid, at)
-        if not available.ok:
-            return REJECTION[available.reason], None
+        state = available(pid)
+        if not state.ok:
+            return REJECTION[state.reason], None
         if minutes > threshold:
             return TOO_FAR, None
-        return None, available.day
+        return None, state.day
 
     # -- mobile visits ------------------------------------------------------------------------------------------
     def _mobile(self, case, at, edition, wheres, placed, owner, candidates, threshold) -> Decision:

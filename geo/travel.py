@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from geo.datafiles import manifest, read_yaml
@@ -32,21 +32,26 @@ __all__ = ["Spot", "TravelParams", "TravelModel", "GreatCircleModel", "OsrmTable
 EARTH_RADIUS_KM = 6371.0088
 
 
-@dataclass(frozen=True)
 class Spot:
     """A point with what the travel model needs: WGS84 lon/lat, land mass id, whether that is the mainland,
-    and the BA-region (for per-region parameters)."""
+    and the BA-region (for per-region parameters). Treat as immutable (a plain slotted class: the routing hot
+    path makes one per person location)."""
 
-    lon: float
-    lat: float
-    land: int = 0
-    mainland: bool = True
-    region: str | None = None
-    trig: tuple[float, float, float] = field(init=False, repr=False, compare=False)  # radians lon, lat, cos lat
+    __slots__ = ("lon", "lat", "land", "mainland", "region", "trig")
 
-    def __post_init__(self) -> None:
-        phi = math.radians(self.lat)
-        object.__setattr__(self, "trig", (math.radians(self.lon), phi, math.cos(phi)))
+    def __init__(self, lon: float, lat: float, land: int = 0, mainland: bool = True, region: str | None = None):
+        self.lon, self.lat, self.land, self.mainland, self.region = lon, lat, land, mainland, region
+        phi = math.radians(lat)
+        self.trig = (math.radians(lon), phi, math.cos(phi))  # radians lon, lat, cos lat
+
+    def __repr__(self) -> str:
+        return f"Spot(lon={self.lon}, lat={self.lat}, land={self.land}, mainland={self.mainland}, region={self.region!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Spot) and (self.lon, self.lat, self.land, self.mainland, self.region) == (
+            other.lon, other.lat, other.land, other.mainland, other.region)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

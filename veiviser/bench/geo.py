@@ -3,7 +3,8 @@ same geometries (the edition's subdivided municipality pieces), measured in the 
 
 Workload: people placed at GeoNames places (cities500, Nordland and Trøndelag) with a small random offset, kept
 when they fall inside a municipality polygon ("on land"); a second set adds 5% shoreline points (snapped).
-Each figure is the best of `repeats` runs, on one core (the process is single-threaded).
+Each figure is the best of `repeats` rounds; a round runs every measurement once, so a change in machine load
+affects baseline and subject alike. One core (the process is single-threaded).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -62,13 +64,10 @@ def workload(n: int, seed: int = 20) -> Workload:
     return Workload(edition, land_x, land_y, mixed_x, mixed_y)
 
 
-def best_rate(count: int, fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return count / best
+def seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def _raw_vectorized(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
@@ -109,26 +108,34 @@ def _route_per_call(cases: list[Case]) -> Callable[[], object]:
     return run
 
 
-def run_all(n: int, n_calls: int, repeats: int, step: Callable[[str, Callable[[], Figure]], Figure]) -> list[Figure]:
-    """All figures; `step(label, fn)` runs one measurement (the CLI shows progress there)."""
-    w = step("loading boundaries and sampling points", lambda: workload(n))  # type: ignore[arg-type]
+def _plan(w: Workload, n_calls: int) -> list[tuple[str, int, Callable[[], object], str | None, str]]:
+    """(name, items per run, run, baseline name, note) for every measurement, all on the same geometries."""
     tree, whole = w.edition.tree, shapely.STRtree(w.edition.geoms)
     xs, ys = w.x[:n_calls], w.y[:n_calls]
     cases = _cases(w, n_calls)
     route_many(cases[:100], at=AT)  # warm the per-edition views
-    plan = [
-        ("raw STRtree, vectorized (pieces)", len(w.x), _raw_vectorized(tree, w.x, w.y), None, "baseline"),
-        ("raw STRtree, vectorized (whole polygons)", len(w.x), _raw_vectorized(whole, w.x, w.y),
-         "raw STRtree, vectorized (pieces)", "what subdividing gains"),
-        ("locate, vectorized (on land)", len(w.x), lambda: locate(w.x, w.y, at=AT),
-         "raw STRtree, vectorized (pieces)", "goal >= 0.8"),
-        ("locate, vectorized (5% shoreline, snapped)", len(w.shore_x), lambda: locate(w.shore_x, w.shore_y, at=AT),
-         "raw STRtree, vectorized (pieces)", "raw cannot snap"),
+    return [
+        ("raw STRtree, vectorized", len(w.x), _raw_vectorized(tree, w.x, w.y), None, "baseline"),
+        ("raw STRtree, whole polygons", len(w.x), _raw_vectorized(whole, w.x, w.y),
+         "raw STRtree, vectorized", "unsubdivided polygons"),
+        ("locate, vectorized", len(w.x), lambda: locate(w.x, w.y, at=AT),
+         "raw STRtree, vectorized", "goal >= 0.8"),
+        ("locate, vectorized, 5% shore", len(w.shore_x), lambda: locate(w.shore_x, w.shore_y, at=AT),
+         "raw STRtree, vectorized", "5% snapped (raw cannot)"),
         ("raw STRtree, per call", n_calls, _raw_per_call(tree, xs, ys), None, "baseline"),
         ("locate, per call", n_calls, _locate_per_call(xs, ys), "raw STRtree, per call", ""),
-        ("route_many (batch), decisions", n_calls, lambda: route_many(cases, at=AT), "raw STRtree, per call",
+        ("decisions, route_many", n_calls, lambda: route_many(cases, at=AT), "raw STRtree, per call",
          "goal >= 20,000/s"),
-        ("route, per call, decisions", n_calls, _route_per_call(cases), "raw STRtree, per call", "goal >= 20,000/s"),
+        ("decisions, route per call", n_calls, _route_per_call(cases), "raw STRtree, per call", "goal >= 20,000/s"),
     ]
-    return [step(name, lambda c=count, f=fn, nm=name, b=base, nt=note: Figure(nm, best_rate(c, f, repeats), b, nt))
-            for name, count, fn, base, note in plan]
+
+
+def run_all(n: int, n_calls: int, repeats: int, step: Callable[[str, Callable[[], Any]], Any]) -> list[Figure]:
+    """All figures; `step(label, fn)` runs one measurement (the CLI shows progress there)."""
+    w = step("loading boundaries and sampling points", lambda: workload(n))
+    plan = step("preparing cases", lambda: _plan(w, n_calls))
+    best = {name: float("inf") for name, *_ in plan}
+    for round_ in range(repeats):  # rounds interleave the measurements, so load changes hit all of them alike
+        for name, _, fn, _, _ in plan:
+            best[name] = min(best[name], step(f"round {round_ + 1}/{repeats}: {name}", lambda f=fn: seconds(f)))
+    return [Figure(name, count / best[name], base, note) for name, count, _, base, note in plan]

@@ -93,14 +93,14 @@ def geo_load(settings: Settings) -> None:
 @click.command("geo", help="locate() per call and vectorized, and routing decisions/s, next to raw shapely STRtree.")
 @click.option("--points", "-n", default=200_000, show_default=True, help="Points for the vectorized figures.")
 @click.option("--calls", default=20_000, show_default=True, help="Points/cases for the per-call figures.")
-@click.option("--repeats", default=3, show_default=True, help="Best of this many runs per figure.")
+@click.option("--repeats", default=5, show_default=True, help="Rounds; each figure is its best round.")
 def bench_geo(points: int, calls: int, repeats: int) -> None:
     from veiviser.bench.geo import run_all
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console)
     with progress:
-        task = progress.add_task("measuring", total=9)
+        task = progress.add_task("measuring", total=2 + 8 * repeats)
 
         def step(label, fn):
             progress.update(task, description=label)
@@ -109,7 +109,7 @@ def bench_geo(points: int, calls: int, repeats: int) -> None:
             return result
 
         figures = run_all(points, calls, repeats, step)
-    console.print(_table(figures, points, calls, repeats))
+    Console(width=max(console.width, 110)).print(_table(figures, points, calls, repeats))
 
 
 def _table(figures, points: int, calls: int, repeats: int) -> Table:

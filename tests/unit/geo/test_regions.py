@@ -135,3 +135,25 @@ def test_neighbouring_regions_are_symmetric_and_sensible():
     assert all(a in n[b] for a in n for b in n[a])
     assert "120" in n["106"]  # Fauske borders Bodø
     assert n["116"] == frozenset()  # Træna is islands only
+
+
+def test_a_point_on_a_shared_border_goes_to_the_lowest_code_in_both_paths():
+    edition = edition_at(Y2020)
+    bodo = edition.geoms[edition.municipality_index("1804")]
+    shared = next(
+        (x, y) for x, y in shapely.get_coordinates(bodo)
+        if len({c for c, g in zip(edition.codes, edition.geoms, strict=True) if g.intersects(shapely.Point(x, y))}) > 1)
+    owners = sorted(c for c, g in zip(edition.codes, edition.geoms, strict=True) if g.intersects(shapely.Point(*shared)))
+    one = locate(float(shared[0]), float(shared[1]), at=Y2020)
+    many = locate(np.array([shared[0], 14.40501]), np.array([shared[1], 67.28]), at=Y2020)
+    assert one.municipality == many.municipality[0] == owners[0]
+
+
+def test_an_edition_is_data_a_new_one_needs_no_code():
+    from geo.datafiles import manifest
+    from geo.regions import _load_edition, locate_in
+
+    spec = {**manifest()["boundary_editions"][1], "id": "kommuner-2024-test", "valid_from": "2024-01-01"}
+    edition = _load_edition(spec, manifest(), 150)
+    muni = locate_in(edition, np.array([16.37416]), np.array([68.09696]))[0]
+    assert (edition.id, edition.codes[muni[0]], edition.valid_to) == ("kommuner-2024-test", "1806", None)

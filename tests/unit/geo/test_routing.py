@@ -243,3 +243,19 @@ def test_bad_cases_are_rejected_with_the_fix():
         PersonLocation("home", 67.28, 140.0 + 60)
     with pytest.raises(GeoInputError, match="home, work, school"):
         Case("c", [PersonLocation("home", 14.4, 67.28), PersonLocation("home", 14.5, 67.28)])
+
+
+def test_ties_go_to_the_lower_id():
+    from geo import Router
+    from geo.datafiles import manifest, read_yaml
+    from geo.offices import registry_from
+
+    data = read_yaml(manifest()["offices"])
+    twin = next(p for p in data["service_points"] if p["id"] == "sp-1804")
+    data["service_points"].append({**twin, "id": "sp-1804-a"})  # same unit, same place: a tie
+    data["service_points"] = [p for p in data["service_points"] if p["id"] != "sp-1804"] + [{**twin, "id": "sp-1804-b"}]
+    router = Router(registry=registry_from(data))
+    decision = router.route(home(14.41, 67.281), at="2021-03-03T10:00")
+    assert decision.point_id == "sp-1804-a"
+    assert [c.rejected for c in decision.candidates] == [None, Rejection.FARTHER]
+    assert decision.candidates[0].minutes == decision.candidates[1].minutes
