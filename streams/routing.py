@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import geo
 from events.timestamps import parse_timestamp
+from geo.cases import Case, PersonLocation
+from geo.decisions import Decision
+from geo.offices import Registry, ServicePoint, StatusEvent, StatusKind
 from streams.cases import CaseState
 
 __all__ = ["to_geo_case", "followup", "explanation", "decision_id", "status_events", "MARKERS", "FOLLOWUP_VERSION"]
@@ -30,30 +32,30 @@ def decision_id(event_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"decision:{event_id}"))
 
 
-def to_geo_case(state: CaseState, registry: geo.Registry) -> geo.Case | None:
+def to_geo_case(state: CaseState, registry: Registry) -> Case | None:
     """The case as geo routes it, or None when none of its locations can be placed."""
     locations = [loc for loc in (_location(raw, registry) for raw in state.locations) if loc is not None]
     if not locations:
         return None
     profile = state.profile
     markers = {MARKERS[k] for k, v in (profile.get("priority_markers") or {}).items() if v and k in MARKERS}
-    return geo.Case(state.case_id, tuple(locations), protection=profile.get("protected_address", "none"),
+    return Case(state.case_id, tuple(locations), protection=profile.get("protected_address", "none"),
                     markers=frozenset(markers), can_travel=bool(profile.get("can_travel", True)))
 
 
-def _location(raw: Mapping[str, Any], registry: geo.Registry) -> geo.PersonLocation | None:
+def _location(raw: Mapping[str, Any], registry: Registry) -> PersonLocation | None:
     if "coordinates" in raw:
-        return geo.PersonLocation(raw["kind"], raw["coordinates"]["lon"], raw["coordinates"]["lat"])
+        return PersonLocation(raw["kind"], raw["coordinates"]["lon"], raw["coordinates"]["lat"])
     point = _municipality_point(raw.get("municipality_number"), registry)
-    return geo.PersonLocation(raw["kind"], point.lon, point.lat) if point else None
+    return PersonLocation(raw["kind"], point.lon, point.lat) if point else None
 
 
-def _municipality_point(number: str | None, registry: geo.Registry) -> geo.ServicePoint | None:
+def _municipality_point(number: str | None, registry: Registry) -> ServicePoint | None:
     found = [p for p in registry.points.values() if p.municipality == number]
     return min(found, key=lambda p: p.id) if found else None
 
 
-def followup(decision: geo.Decision, event: Mapping[str, Any]) -> dict[str, Any]:
+def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
     """The routed follow-up for veiviser.followups.v1 (keyed by case id). Never holds coordinates."""
     return {
         "followup_id": decision_id(event["event_id"]),
@@ -74,28 +76,28 @@ def followup(decision: geo.Decision, event: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
-def explanation(decision: geo.Decision) -> dict[str, Any]:
+def explanation(decision: Decision) -> dict[str, Any]:
     """What the ledger keeps of a decision: everything except the placed locations' distances."""
     plain = decision.to_dict()
     plain["explain"] = decision.explain()
     return plain
 
 
-def status_events(event: Mapping[str, Any], registry: geo.Registry) -> list[geo.StatusEvent]:
+def status_events(event: Mapping[str, Any], registry: Registry) -> list[StatusEvent]:
     """An office.status_changed event as geo status events for the service points of that NAV unit."""
     payload = event["payload"]
     at = _moment(payload.get("effective_from") or event["occurred_at"])
     points = sorted(p.id for p in registry.points.values() if p.unit == payload["office_id"])
     status = payload["status"]
-    out: list[geo.StatusEvent] = []
+    out: list[StatusEvent] = []
     for point in points:
         if status == "closed_for_good":
-            out.append(geo.StatusEvent(point, geo.StatusKind.CLOSED_FOR_GOOD, at))
+            out.append(StatusEvent(point, StatusKind.CLOSED_FOR_GOOD, at))
         elif status == "temporarily_closed":
-            out.append(geo.StatusEvent(point, geo.StatusKind.CLOSED_FOR_DAY, at))
+            out.append(StatusEvent(point, StatusKind.CLOSED_FOR_DAY, at))
         else:
-            out.append(geo.StatusEvent(point, geo.StatusKind.OPENED, at))
-            out.append(geo.StatusEvent(point, geo.StatusKind.STAFF_CHANGE, at, staff=payload["staff_on_duty"]))
+            out.append(StatusEvent(point, StatusKind.OPENED, at))
+            out.append(StatusEvent(point, StatusKind.STAFF_CHANGE, at, staff=payload["staff_on_duty"]))
     return out
 
 

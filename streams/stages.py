@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -66,6 +66,7 @@ class Handled:
     outputs: tuple[Output, ...] = ()
     problems: tuple[Problem, ...] = ()
     error: str = ""
+    item: Any = field(default=None, compare=False, repr=False)  # the deserialized message, when OK
 
     @property
     def dead_lettered(self) -> bool:
@@ -111,7 +112,7 @@ def handle(stages: Stages[T], raw: bytes) -> Handled:
         problems = tuple(_run("validate", stages.validate, item))
         if problems:
             return Handled(Outcome.REJECTED, "validate", problems=problems)
-        return Handled(Outcome.OK, "decide", outputs=tuple(_run("decide", stages.decide, item)))
+        return Handled(Outcome.OK, "decide", outputs=tuple(_run("decide", stages.decide, item)), item=item)
     except _Failed as failed:
         return Handled(Outcome.FAILED, failed.stage, error=_describe(failed.error))
 

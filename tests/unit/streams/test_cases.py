@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import geo
 from events.validation import check
+from geo.offices import StatusKind, load_registry
+from geo.routing import route
 from streams import routing
 from streams.cases import CLOSED, OPEN, UNKNOWN, audit_detail, fold
 from tests.unit.streams import factory
@@ -69,14 +70,14 @@ def test_the_audit_detail_has_no_coordinates():
 def test_a_case_becomes_a_geo_case_with_markers_and_protection():
     event = factory.opened("case-1", protected_address="confidential", can_travel=False,
                            priority_markers={"young_under_30": True, "immigrant": False, "complex_needs": True})
-    case = routing.to_geo_case(fold(None, event).state, geo.load_registry())
+    case = routing.to_geo_case(fold(None, event).state, load_registry())
     assert case.markers == frozenset({"young", "complex_needs"}) and not case.can_travel
     assert case.protection.value == "confidential"
     assert (case.locations[0].lon, case.locations[0].lat) == (14.405, 67.28)
 
 
 def test_a_municipality_only_location_is_placed_at_its_service_point_or_left_out():
-    registry = geo.load_registry()
+    registry = load_registry()
     event = factory.opened("case-1")
     event["payload"]["locations"] = [{"kind": "home", "municipality_number": "1804"}]
     case = routing.to_geo_case(fold(None, event).state, registry)
@@ -88,8 +89,8 @@ def test_a_municipality_only_location_is_placed_at_its_service_point_or_left_out
 
 def test_a_followup_names_the_decision_and_never_the_coordinates():
     event = factory.opened("case-1")
-    case = routing.to_geo_case(fold(None, event).state, geo.load_registry())
-    decision = geo.route(case, at=event["occurred_at"])
+    case = routing.to_geo_case(fold(None, event).state, load_registry())
+    decision = route(case, at=event["occurred_at"])
     follow = routing.followup(decision, event)
     assert follow["followup_id"] == routing.decision_id(event["event_id"])
     assert follow["kind"] == decision.outcome.value and follow["causation_id"] == event["event_id"]
@@ -97,9 +98,9 @@ def test_a_followup_names_the_decision_and_never_the_coordinates():
 
 
 def test_office_status_closes_every_service_point_of_the_unit():
-    registry = geo.load_registry()
+    registry = load_registry()
     closing = routing.status_events(factory.office("1804", "closed_for_good"), registry)
     assert {e.point_id for e in closing} == {p.id for p in registry.points.values() if p.unit == "1804"}
-    assert all(e.kind is geo.StatusKind.CLOSED_FOR_GOOD for e in closing)
+    assert all(e.kind is StatusKind.CLOSED_FOR_GOOD for e in closing)
     opening = routing.status_events(factory.office("1804", "open", staff=3), registry)
-    assert {e.kind for e in opening} == {geo.StatusKind.OPENED, geo.StatusKind.STAFF_CHANGE}
+    assert {e.kind for e in opening} == {StatusKind.OPENED, StatusKind.STAFF_CHANGE}

@@ -1,0 +1,153 @@
+"""The faust-streaming application of the router: `bootstrap` wires settings, topics, ledger and router.
+
+    veiviser.case-events.v1 ──▶ agent "router" (concurrency 1) ──▶ veiviser.followups.v1   (key = case id)
+                                     │        │                 └─▶ veiviser.dead-letter.v1 (origin in headers)
+    veiviser.office-status.v1 ──▶ OfficeStatusTable (every worker reads all partitions) ──▶ geo.OfficeBoard
+                                     └──▶ PostgreSQL ledger (streams.ledger)
+
+The agent takes batches (`take_events`): faust acknowledges the batch's messages only after the body
+returned, and commits only acknowledged offsets, so offsets are committed after the ledger's database
+commit and the follow-ups' delivery. The body never raises for a bad message (every failure is an outcome
+and dead-lettered); a transient failure retries inside the body. If the body itself breaks (a bug), the
+worker exits at once WITHOUT acknowledging the batch (faust would acknowledge a raising agent's batch and
+lose it): restart it and the batch is redelivered. Concurrency stays 1 (faust-streaming issue #606).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events import topics
+from geo.routing import default_router
+from streams.ledger import Ledger
+from streams.offices import OfficeStatusTable
+from streams.retry import Backoff
+from streams.router import AGENT, Message, RouterAgent, decider
+from streams.stages import Origin, Output
+
+__all__ = ["StreamSettings", "Wiring", "bootstrap", "run_worker", "FOLLOWUPS", "CRASH_EXIT"]
+
+log = logging.getLogger(__name__)
+FOLLOWUPS = "veiviser.followups.v1"
+CRASH_EXIT = 70
+READY_WAIT_S = 60.0
+
+
+class StreamSettings(BaseSettings):
+    """Settings of a stream worker, from VEIVISER_STREAMS_* variables (defaults work out of the box)."""
+
+    model_config = SettingsConfigDict(env_prefix="VEIVISER_STREAMS_", extra="ignore", frozen=True)
+
+    group: str = Field(default="veiviser-router", pattern=r"^[A-Za-z0-9._-]{1,100}$",
+                       description="faust app id = Kafka consumer group of the router workers")
+    case_events_topic: str = Field(default=topics.CASE_EVENTS)
+    office_status_topic: str = Field(default=topics.OFFICE_STATUS)
+    followups_topic: str = Field(default=FOLLOWUPS)
+    dead_letter_topic: str = Field(default=topics.DEAD_LETTER)
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="events per ledger transaction (max)")
+    batch_within_s: float = Field(default=0.05, gt=0, le=10, description="longest wait to fill a batch")
+    retry_first_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=10.0, gt=0)
+    replication_factor: int = Field(default=1, ge=1, le=3, description="of faust's internal topics")
+    metrics_port: int | None = Field(default=None, ge=1024, le=65535)
+    ledger_consumer: str = Field(default=AGENT, min_length=1, max_length=100,
+                                 description="name under which the ledger records processed event ids")
+
+
+@dataclass
+class Wiring:
+    app: Any  # faust.App
+    settings: StreamSettings
+    database_url: str
+    ledger: Ledger
+    offices: OfficeStatusTable
+    agent: RouterAgent
+
+
+def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
+              stream: StreamSettings | None = None) -> Wiring:
+    """Build the router app: faust app, topics, office table, ledger, router agent. Starts nothing."""
+    import faust
+
+    stream = stream or StreamSettings()
+    app = faust.App(stream.group, broker=_brokers(bootstrap_servers), value_serializer="raw",
+                    key_serializer="raw", web_enabled=False, datadir=data_dir, store="memory://",
+                    consumer_auto_offset_reset="earliest", topic_replication_factor=stream.replication_factor,
+                    topic_disable_leader=True, producer_acks=-1, stream_wait_empty=False)
+    router = default_router()
+    offices = OfficeStatusTable(bootstrap_servers, stream.office_status_topic, router.registry)
+    ledger = Ledger(database_url, stream.ledger_consumer, decider(router, lambda: offices.board))
+    agent = RouterAgent(ledger, _sender(app), followups_topic=stream.followups_topic,
+                        dead_letter_topic=stream.dead_letter_topic,
+                        backoff=Backoff(stream.retry_first_s, stream.retry_max_s))
+    wiring = Wiring(app, stream, database_url, ledger, offices, agent)
+    _register(wiring)
+    return wiring
+
+
+def _brokers(bootstrap_servers: str) -> list[str]:
+    return [f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")]
+
+
+def _register(wiring: Wiring) -> None:
+    app, stream = wiring.app, wiring.settings
+    source = app.topic(stream.case_events_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name=AGENT, concurrency=1)
+    async def route(events_stream):
+        await _wait_ready(wiring.offices)
+        async for batch in events_stream.take_events(stream.batch_size, within=stream.batch_within_s):
+            await _process_or_exit(wiring.agent, batch)
+
+    app.task(wiring.offices.run)
+
+
+async def _wait_ready(offices: OfficeStatusTable) -> None:
+    try:
+        await asyncio.wait_for(offices.ready.wait(), READY_WAIT_S)
+    except TimeoutError:
+        log.warning("office status not caught up after %.0f s: routing with what is known", READY_WAIT_S)
+
+
+async def _process_or_exit(agent: RouterAgent, batch: list) -> None:
+    messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
+                                                e.message.key)) for e in batch]
+    try:
+        summary = await agent.process(messages)
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # noqa: BLE001 - crash-only: never let faust acknowledge an unprocessed batch
+        log.critical("router: the batch could not be processed; exiting without acknowledging it", exc_info=True)
+        logging.shutdown()
+        os._exit(CRASH_EXIT)
+    log.debug("router batch: %s", summary)
+
+
+def _sender(app: Any):
+    async def send(outputs: list[Output]) -> None:
+        pending = [await app.producer.send(o.topic, o.key, o.value, None, None, list(o.headers)) for o in outputs]
+        if pending:
+            await asyncio.gather(*pending)
+
+    return send
+
+
+def run_worker(wiring: Wiring, loglevel: str = "warning") -> None:
+    """Apply the migrations, then run the worker until stopped (SIGTERM/SIGINT stop it cleanly)."""
+    from faust.worker import Worker
+
+    from infra.migrations import apply_migrations
+
+    apply_migrations(wiring.database_url)
+    if wiring.settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(wiring.settings.metrics_port)
+    Worker(wiring.app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()

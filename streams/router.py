@@ -1,0 +1,140 @@
+"""The router agent's work on one batch of case events, independent of faust (streams.app wires it).
+
+    messages ─ stages (deserialize, precondition, validate) ─▶ ledger.record (decide + store, ONE transaction)
+                    │                                                 │
+             dead letters (rejected, unparseable)       follow-ups (new, and re-sent for redelivered
+                                                         events) + dead letters (routing failed)
+
+Order of effects per batch: the ledger transaction commits first; then the dead letters and follow-ups are
+sent and their delivery awaited; only then does the batch return, and the caller acknowledges the messages
+(faust commits offsets of acknowledged messages only). A crash anywhere before that redelivers the batch:
+the ledger turns the redelivered events into no-ops and returns their stored follow-ups, which are sent
+again (same follow-up id: receivers dedupe). A TransientError from the ledger retries the batch with
+backoff and never dead-letters it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from events import topics
+from events.validation import check
+from geo.offices import OfficeBoard
+from geo.routing import Router
+from streams import metrics
+from streams.cases import CaseState
+from streams.ledger import Decided, DecisionRow, Incoming, Ledger
+from streams.retry import Backoff, retry_async
+from streams.routing import explanation, followup, to_geo_case
+from streams.stages import Handled, Origin, Outcome, Output, Stages, dead_letter, handle
+
+__all__ = ["Message", "Summary", "RouterAgent", "decider", "router_stages", "AGENT"]
+
+log = logging.getLogger(__name__)
+AGENT = "router"
+DEFAULT_BACKOFF = Backoff()
+Send = Callable[[Sequence[Output]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Message:
+    value: bytes | None
+    origin: Origin
+
+
+@dataclass
+class Summary:
+    outcomes: dict[str, int] = field(default_factory=dict)
+    followups: int = 0
+    dead_letters: int = 0
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        if n:
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
+
+
+def _deserialize(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+def _mine(event: Any) -> bool:
+    """Not mine: a contract event that belongs on another topic (counted as skipped)."""
+    route = topics.ROUTES.get(event.get("event_name")) if isinstance(event, dict) else None
+    return route is None or route.topic == topics.CASE_EVENTS
+
+
+def _problems(event: Any):
+    return check(event).problems
+
+
+def router_stages() -> Stages[Any]:
+    return Stages(AGENT, _deserialize, _mine, _problems, lambda _event: ())
+
+
+def decider(router: Router, board: Callable[[], OfficeBoard | None]):
+    """The ledger's decide function: route the case state at the event's time with the current board."""
+
+    def decide(state: CaseState, event: Mapping[str, Any]) -> Decided:
+        case = to_geo_case(state, router.registry)
+        if case is None:
+            return Decided(note="no location of the person could be placed: not routable")
+        decision = router.route(case, at=event["occurred_at"], board=board())
+        follow = followup(decision, event)
+        return Decided(DecisionRow(follow["followup_id"], state.case_id, event["event_id"], decision.outcome.value,
+                                   decision.point_id, decision.team_id, decision.owner_unit, explanation(decision),
+                                   follow, decision.at.isoformat()))
+
+    return decide
+
+
+class RouterAgent:
+    def __init__(self, ledger: Ledger, send: Send, *, followups_topic: str, dead_letter_topic: str,
+                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        self.ledger, self.send, self.backoff = ledger, send, backoff
+        self.followups_topic, self.dead_letter_topic = followups_topic, dead_letter_topic
+        self.stages = router_stages()
+
+    async def process(self, messages: Sequence[Message]) -> Summary:
+        summary, incoming, outputs, raws = Summary(), [], [], {}
+        for message in messages:
+            handled = handle(self.stages, message.value or b"")
+            summary.add(handled.outcome.value)
+            if handled.outcome is Outcome.OK:
+                item = Incoming(handled.item, message.origin.topic, message.origin.partition, message.origin.offset)
+                incoming.append(item)
+                raws[item.event_id] = message
+            elif handled.dead_lettered:
+                outputs.append(self._dead_letter(handled, message))
+        recorded = await retry_async(lambda: self._record(incoming), self.backoff, self._retrying)
+        summary.outcomes.pop(Outcome.OK.value, None)
+        summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
+        summary.add("duplicate", len(recorded.duplicates))
+        summary.add(Outcome.FAILED.value, len(recorded.failures))
+        for event_id, error in recorded.failures.items():
+            outputs.append(self._dead_letter(Handled(Outcome.FAILED, "decide", error=error), raws[event_id]))
+        summary.dead_letters = len(outputs)
+        outputs.extend(self._followup(f) for f in recorded.followups)
+        summary.followups = len(recorded.followups)
+        await self.send(outputs)
+        for outcome, n in summary.outcomes.items():
+            metrics.count(AGENT, outcome, n)
+        return summary
+
+    async def _record(self, incoming: list[Incoming]):
+        return self.ledger.record(incoming)
+
+    def _retrying(self, attempt: int, error: Exception) -> None:
+        metrics.RETRIES.labels(agent=AGENT, outcome="transient").inc()
+        log.warning("router: transient failure, retry %d of the batch: %s", attempt, error)
+
+    def _dead_letter(self, handled: Handled, message: Message) -> Output:
+        return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)
+
+    def _followup(self, follow: Mapping[str, Any]) -> Output:
+        value = json.dumps(follow, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = (("followup_id", str(follow["followup_id"]).encode()), ("kind", str(follow["kind"]).encode()))
+        return Output(self.followups_topic, str(follow["case_id"]).encode(), value, headers)
