@@ -22,6 +22,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,8 +43,7 @@ REJECTION = {"closed": Rejection.CLOSED, "closed_for_day": Rejection.CLOSED_FOR_
              "not_staffed": Rejection.NOT_STAFFED, "no_capacity": Rejection.NO_CAPACITY}
 
 
-@dataclass(frozen=True)
-class _Where:
+class _Where(NamedTuple):
     """A placed location of the person (internal: it holds coordinates)."""
 
     kind: LocationKind
