@@ -39,7 +39,7 @@ class Intake:
         events, problem = self._events(raw, batch)
         if problem is not None:
             return self._reject(raw, {None: [problem]}, system, endpoint, batch)
-        prepared = [prepare(event, system) for event in events]
+        prepared = [prepare(event, system, self.publisher.topic_map) for event in events]
         stored = self.receipts.find(sorted({p.event_id.lower() for p in prepared if isinstance(p, Prepared)}))
         rejected = {i: list(p.problems) for i, p in enumerate(prepared) if isinstance(p, Rejected)}
         rejected.update(_conflicts(prepared, stored))

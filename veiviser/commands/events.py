@@ -134,7 +134,7 @@ def _count(results, outcome: dict[str, int], accepted_type) -> None:
 @click.option("--batch", "batch_size", type=click.IntRange(1, 2000), default=500, show_default=True)
 @click.pass_obj
 def bench_publish(settings: Settings, count: int, batch_size: int) -> None:
-    from events.bench import run_publish_bench
+    from services.intake.bench import run_publish_bench
 
     run_publish_bench(settings, count, batch_size, console)
 

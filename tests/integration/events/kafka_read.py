@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 
-def read_all(bootstrap_servers: str, topic: str, expect: int | None = None, timeout_s: float = 20.0) -> list:
-    """Every record on the topic (all partitions, from the start); waits for `expect` records if given."""
+def read_all(bootstrap_servers: str, topic: str, expect: int | None = None, timeout_s: float | None = None) -> list:
+    """Every record on the topic (all partitions, from the start): waits until `expect` records came (at
+    most 20 s), or, without `expect`, reads for `timeout_s` (default 5 s) to see that nothing more comes."""
+    timeout_s = timeout_s if timeout_s is not None else 20.0 if expect is not None else 5.0
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
@@ -19,8 +21,6 @@ def read_all(bootstrap_servers: str, topic: str, expect: int | None = None, time
         batch = consumer.poll(timeout_ms=500)
         records += [r for rs in batch.values() for r in rs]
         if expect is not None and len(records) >= expect:
-            break
-        if expect is None and not batch:
             break
     consumer.close()
     return records

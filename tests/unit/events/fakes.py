@@ -16,6 +16,7 @@ class RecordingPublisher:
     """Records what would be sent; every message gets the next offset on partition 0."""
 
     def __init__(self):
+        self.topic_map: dict[str, str] = {}
         self.sent = []
         self.dead = []
 

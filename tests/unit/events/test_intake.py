@@ -178,3 +178,11 @@ def test_missing_tokens_fail_at_start_naming_the_variable(monkeypatch):
     monkeypatch.delenv("VEIVISER_INTAKE_TOKENS", raising=False)
     with pytest.raises(SettingsError, match="VEIVISER_INTAKE_TOKENS"):
         load_intake_settings()
+
+
+def test_the_intake_sends_to_the_publishers_topic_names(world):
+    client, publisher = world
+    publisher.topic_map = {"veiviser.case-events.v1": "private.case-events"}
+    response = post(client, event("case.closed"))
+    assert response.json()["accepted"][0]["topic"] == "private.case-events"
+    assert publisher.sent[0].topic == "private.case-events"

@@ -1,4 +1,4 @@
-"""The intake as a real uvicorn server in a child process, for `veiviser bench publish`."""
+"""The intake as a real uvicorn server in a child process (for `veiviser bench publish` and e2e tests)."""
 
 from __future__ import annotations
 

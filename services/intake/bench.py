@@ -120,7 +120,7 @@ def _library(bootstrap: str, events: list[dict], topic_map: dict[str, str], batc
 
 
 def _intake(where, events: list[dict], topic_map: dict[str, str], batch_size: int) -> float:
-    from events.benchserver import IntakeProcess
+    from services.intake.process import IntakeProcess
 
     token = uuid.uuid4().hex + uuid.uuid4().hex
     with IntakeProcess(where, topic_map, {token: "office-sim"}, _free_port()) as server:
