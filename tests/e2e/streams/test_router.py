@@ -1,0 +1,116 @@
+"""End to end: simulated office systems -> Kafka -> router workers -> PostgreSQL and follow-ups.
+
+Each test checks the same promises: every case event recorded exactly once; every routable case has exactly
+one current decision; no decision doubled; each case's events kept in the order they were published; every
+follow-up of a stored decision on the follow-ups topic; every bad message in the dead-letter topic with a
+reason and its origin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from events import topics
+from tests.e2e.streams.pipeline import Pipeline
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+BAD = [(b"bad-1", b"not json at all {"),
+       (b"bad-2", json.dumps({"event_name": "case.opened", "payload": {}}).encode()),
+       (b"bad-3", json.dumps({"event_id": "x", "event_name": "case.teleported", "schema_version": 1}).encode())]
+
+
+@pytest.fixture
+def pipeline(new_topic, new_group, bootstrap_servers, database_url, tmp_path):
+    made = Pipeline(bootstrap_servers, database_url, cases=new_topic(3), offices=new_topic(
+        1, {"cleanup.policy": "compact"}), followups=new_topic(3), dead_letter=new_topic(1),
+        group=new_group("router"), logs=tmp_path)
+    yield made
+    made.stop_all()
+
+
+def case_events(events: list[dict]) -> list[dict]:
+    return [e for e in events if topics.ROUTES[e["event_name"]].topic == topics.CASE_EVENTS]
+
+
+def check_exactly_once(pipeline: Pipeline, events: list[dict]) -> None:
+    ours = case_events(events)
+    by_case = defaultdict(list)
+    for event in ours:
+        by_case[event["payload"]["case_id"]].append(event["event_id"])
+    case_ids = sorted(by_case)
+    assert pipeline.processed() == len(ours)
+    audit = pipeline.audit(case_ids)
+    decisions = pipeline.decisions(case_ids)
+    # per case: its events in the order published, audit seq 1..n without gaps, offsets increasing
+    for case_id, published in by_case.items():
+        rows = audit[case_id]
+        assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), case_id
+        event_rows = [r for r in rows if r[1] == "event"]
+        assert [r[2] for r in event_rows] == published, case_id
+        assert [r[4] for r in event_rows] == sorted(r[4] for r in event_rows), case_id
+    # decisions: one per routing event, never doubled, exactly one current per case that has any
+    assert len({d[2] for d in decisions}) == len(decisions)
+    audited = [r for rows in audit.values() for r in rows if r[1] == "decision"]
+    assert len(audited) == len(decisions)
+    current = defaultdict(int)
+    for case_id, _, _, is_current, _ in decisions:
+        current[case_id] += is_current
+    opened = {e["payload"]["case_id"] for e in ours if e["event_name"] == "case.opened"}
+    for case_id in opened:
+        not_routable = any("not routable" in (r[5] or "") for r in audit[case_id])
+        assert current[case_id] == 1 or (not_routable and current[case_id] == 0), case_id
+    assert sum(current.values()) >= 0.8 * len(opened)
+    # follow-ups: every stored decision was sent, keyed by its case
+    sent = pipeline.read(pipeline.followups)
+    sent_ids = {json.loads(m.value)["followup_id"] for m in sent}
+    assert sent_ids == {d[1] for d in decisions}
+    assert all(m.key.decode() == json.loads(m.value)["case_id"] for m in sent)
+
+
+def check_dead_letters(pipeline: Pipeline, expected_keys: set[bytes]) -> None:
+    dead = pipeline.read(pipeline.dead_letter)
+    assert {m.key for m in dead} == expected_keys
+    for message in dead:
+        headers = dict(message.headers)
+        assert headers["dlq_reason"] and headers["dlq_origin_topic"].decode() == pipeline.cases
+        assert int(headers["dlq_origin_offset"]) >= 0 and headers["dlq_source"] == b"stream:router"
+
+
+def test_simulated_events_are_routed_and_stored_exactly_once(pipeline):
+    events = pipeline.simulated(1500)
+    pipeline.publish(events)
+    pipeline.publish_raw(BAD)
+    pipeline.start_worker()
+    pipeline.wait_processed(len(case_events(events)))
+    check_dead_letters(pipeline, {k for k, _ in BAD})
+    pipeline.stop_all()
+    check_exactly_once(pipeline, events)
+
+
+def test_a_killed_worker_restarts_without_losing_or_doubling(pipeline):
+    events = pipeline.simulated(2000)
+    pipeline.publish(events)
+    worker = pipeline.start_worker()
+    pipeline.wait_processed(len(case_events(events)) // 3)
+    pipeline.kill(worker)
+    pipeline.start_worker()
+    pipeline.wait_processed(len(case_events(events)))
+    pipeline.stop_all()
+    check_exactly_once(pipeline, events)
+
+
+def test_a_second_worker_joining_mid_run_loses_and_doubles_nothing(pipeline):
+    events = pipeline.simulated(2000)
+    half = len(events) // 2
+    pipeline.publish(events[:half])
+    pipeline.start_worker()
+    pipeline.wait_processed(len(case_events(events[:half])) // 2)
+    pipeline.start_worker()
+    pipeline.publish(events[half:])
+    pipeline.wait_processed(len(case_events(events)))
+    pipeline.stop_all()
+    check_exactly_once(pipeline, events)
