@@ -33,6 +33,7 @@ from geo.offices import (
 from geo.ownership import Ownership, Protection, RuleTable, load_rules
 from geo.regions import Edition, Placement, edition_at, editions, locate, region_names
 from geo.routing import Router, default_router, route, route_many
+from geo.settings import GeoSettings, load_geo_settings, travel_model
 from geo.travel import GreatCircleModel, OsrmTableModel, Spot, TravelModel, default_model
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "load_registry",
     "Protection", "Ownership", "RuleTable", "load_rules",
     "TravelModel", "GreatCircleModel", "OsrmTableModel", "Spot", "default_model",
+    "GeoSettings", "load_geo_settings", "travel_model",
     "GeoError", "GeoDataError", "EditionError", "GeoInputError", "UnknownIdError", "TravelBackendError", "StoreError",
 ]

@@ -83,3 +83,27 @@ def test_osrm_errors_are_travel_backend_errors(osrm):
         OsrmTableModel(url).minutes(Spot(*BODO), [Spot(*TRONDHEIM)])
     with pytest.raises(TravelBackendError, match="failed"):
         OsrmTableModel("http://127.0.0.1:9", timeout_s=1).minutes(Spot(*BODO), [Spot(*TRONDHEIM)])
+
+
+def test_settings_choose_osrm_only_when_configured(monkeypatch):
+    from geo.errors import GeoInputError
+    from geo.settings import load_geo_settings, travel_model
+
+    monkeypatch.delenv("VEIVISER_GEO_OSRM_URL", raising=False)
+    assert travel_model(load_geo_settings()) is default_model()
+    monkeypatch.setenv("VEIVISER_GEO_OSRM_URL", "http://127.0.0.1:5000")
+    assert isinstance(travel_model(load_geo_settings()), OsrmTableModel)
+    monkeypatch.setenv("VEIVISER_GEO_OSRM_URL", "osrm.local")
+    with pytest.raises(GeoInputError, match="VEIVISER_GEO_OSRM_URL='osrm.local'"):
+        load_geo_settings()
+
+
+def test_the_router_works_with_the_osrm_backend(osrm):
+    from geo import Case, Outcome, PersonLocation, Router
+
+    url, fake = osrm
+    fake.answers[:] = [{"code": "Ok", "durations": [[0, 1200.0]]}]  # Bodø: one serving point, 20 min away
+    decision = Router(travel=OsrmTableModel(url)).route(
+        Case("c", [PersonLocation("home", 14.41, 67.281)]), at="2021-03-03T10:00")
+    assert decision.outcome is Outcome.OFFICE_APPOINTMENT and decision.travel_minutes == 20
+    assert decision.travel_model == "osrm"
