@@ -56,6 +56,8 @@ class StreamSettings(BaseSettings):
     retry_first_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=10.0, gt=0)
     replication_factor: int = Field(default=1, ge=1, le=3, description="of faust's internal topics")
+    session_timeout_s: float = Field(default=30.0, ge=6, le=300,
+                                     description="a killed worker's partitions move after this long")
     metrics_port: int | None = Field(default=None, ge=1024, le=65535)
     ledger_consumer: str = Field(default=AGENT, min_length=1, max_length=100,
                                  description="name under which the ledger records processed event ids")
@@ -80,7 +82,9 @@ def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
     app = faust.App(stream.group, broker=_brokers(bootstrap_servers), value_serializer="raw",
                     key_serializer="raw", web_enabled=False, datadir=data_dir, store="memory://",
                     consumer_auto_offset_reset="earliest", topic_replication_factor=stream.replication_factor,
-                    topic_disable_leader=True, producer_acks=-1, stream_wait_empty=False)
+                    topic_disable_leader=True, producer_acks=-1, stream_wait_empty=False,
+                    broker_session_timeout=stream.session_timeout_s,
+                    broker_heartbeat_interval=min(3.0, stream.session_timeout_s / 3))
     router = default_router()
     offices = OfficeStatusTable(bootstrap_servers, stream.office_status_topic, router.registry)
     ledger = Ledger(database_url, stream.ledger_consumer, decider(router, lambda: offices.board))

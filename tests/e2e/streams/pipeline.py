@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -46,7 +47,8 @@ class Pipeline:
         return {**os.environ, "VEIVISER_STREAMS_GROUP": self.group, "VEIVISER_STREAMS_LEDGER_CONSUMER": self.group,
                 "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.cases, "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.offices,
                 "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.followups,
-                "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.dead_letter, "VEIVISER_STREAMS_BATCH_SIZE": "200"}
+                "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.dead_letter, "VEIVISER_STREAMS_BATCH_SIZE": "200",
+                "VEIVISER_STREAMS_SESSION_TIMEOUT_S": "8"}
 
     # -- events ---------------------------------------------------------------------------------------------
     def simulated(self, count: int) -> list[dict]:
@@ -61,6 +63,20 @@ class Pipeline:
             results = publisher.publish_batch(events)
         refused = [r for r in results if not isinstance(r, Accepted)]
         assert not refused, refused[:3]
+
+    def publish_paced(self, events: list[dict], per_second: float) -> threading.Thread:
+        """Publish in the background at about `per_second` events/s (in chunks of a tenth of a second)."""
+
+        def run() -> None:
+            chunk = max(1, int(per_second / 10))
+            for start in range(0, len(events), chunk):
+                began = time.monotonic()
+                self.publish(events[start:start + chunk])
+                time.sleep(max(0.0, 0.1 - (time.monotonic() - began)))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
 
     def publish_raw(self, messages: list[tuple[bytes, bytes]]) -> None:
         with Publisher(self.bootstrap_servers) as publisher:

@@ -93,12 +93,15 @@ def test_simulated_events_are_routed_and_stored_exactly_once(pipeline):
 
 def test_a_killed_worker_restarts_without_losing_or_doubling(pipeline):
     events = pipeline.simulated(2000)
-    pipeline.publish(events)
+    total = len(case_events(events))
     worker = pipeline.start_worker()
-    pipeline.wait_processed(len(case_events(events)) // 3)
+    publishing = pipeline.publish_paced(events, per_second=400)
+    pipeline.wait_processed(total // 3)
     pipeline.kill(worker)
+    assert pipeline.processed() < total  # killed in the middle of the run
     pipeline.start_worker()
-    pipeline.wait_processed(len(case_events(events)))
+    publishing.join(timeout=120)
+    pipeline.wait_processed(total)
     pipeline.stop_all()
     check_exactly_once(pipeline, events)
 
@@ -113,4 +116,5 @@ def test_a_second_worker_joining_mid_run_loses_and_doubles_nothing(pipeline):
     pipeline.publish(events[half:])
     pipeline.wait_processed(len(case_events(events)))
     pipeline.stop_all()
+    assert "Setting newly assigned partitions" in (pipeline.logs / "worker-1.log").read_text()
     check_exactly_once(pipeline, events)
