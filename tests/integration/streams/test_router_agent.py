@@ -1,0 +1,102 @@
+"""The router agent's batch work against the real database (outputs captured instead of sent)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from geo.offices import OfficeBoard, load_registry
+from geo.routing import default_router
+from streams.errors import TransientError
+from streams.ledger import Ledger
+from streams.retry import Backoff
+from streams.router import Message, RouterAgent, decider
+from streams.routing import status_events
+from streams.stages import Origin
+from tests.unit.streams import factory
+
+pytestmark = pytest.mark.integration
+
+
+class Flaky(Ledger):
+    """The real ledger, whose first `failures` calls find the database away."""
+
+    def __init__(self, *args, failures: int = 0, **kw):
+        super().__init__(*args, **kw)
+        self.failures = failures
+
+    def record(self, batch):
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("database briefly away")
+        return super().record(batch)
+
+
+def make_agent(database_url, board=None, failures=0):
+    sent = []
+
+    async def send(outputs):
+        sent.extend(outputs)
+
+    ledger = Flaky(database_url, f"test-{uuid.uuid4().hex[:8]}", decider(default_router(), lambda: board),
+                   failures=failures)
+    agent = RouterAgent(ledger, send, followups_topic="follow", dead_letter_topic="dead",
+                        backoff=Backoff(first_s=0.01, max_s=0.02))
+    return agent, sent
+
+
+def messages(values):
+    return [Message(v if isinstance(v, bytes) else json.dumps(v).encode(), Origin("cases", 1, 10 + i, b"k"))
+            for i, v in enumerate(values)]
+
+
+def test_a_batch_routes_dead_letters_and_skips(database_url):
+    agent, sent = make_agent(database_url)
+    a = factory.case_id()
+    batch = messages([factory.opened(a), b"{broken", {"event_name": "case.opened"}, factory.office("1804", "open"),
+                      factory.requested(a)])
+    summary = asyncio.run(agent.process(batch))
+    assert summary.outcomes == {"ok": 2, "unparseable": 1, "rejected": 1, "skipped": 1}
+    dead = [o for o in sent if o.topic == "dead"]
+    assert [dict(o.headers)["dlq_outcome"] for o in dead] == [b"unparseable", b"rejected"]
+    assert [dict(o.headers)["dlq_origin_offset"] for o in dead] == [b"11", b"12"]
+    follow = [json.loads(o.value) for o in sent if o.topic == "follow"]
+    assert [f["caused_by"] for f in follow] == ["case.opened", "appointment.requested"]
+    assert all(o.key == a.encode() for o in sent if o.topic == "follow")
+
+
+def test_a_redelivered_batch_sends_the_same_followups_again_and_stores_nothing_new(database_url):
+    agent, sent = make_agent(database_url)
+    a = factory.case_id()
+    batch = messages([factory.opened(a), factory.requested(a)])
+    asyncio.run(agent.process(batch))
+    first = [json.loads(o.value) for o in sent]
+    sent.clear()
+    summary = asyncio.run(agent.process(batch))
+    assert summary.outcomes == {"duplicate": 2} and [json.loads(o.value) for o in sent] == first
+
+
+def test_a_transient_failure_retries_and_never_dead_letters(database_url):
+    agent, sent = make_agent(database_url, failures=3)
+    summary = asyncio.run(agent.process(messages([factory.opened(factory.case_id())])))
+    assert summary.outcomes == {"ok": 1} and summary.dead_letters == 0
+    assert [o.topic for o in sent] == ["follow"]
+
+
+def test_a_closed_office_is_avoided_by_later_decisions(database_url):
+    registry = load_registry()
+    board = OfficeBoard(registry)
+    agent, sent = make_agent(database_url, board=board)
+    a, b = factory.case_id(), factory.case_id()
+    asyncio.run(agent.process(messages([factory.opened(a)])))
+    before = json.loads(sent[-1].value)
+    assert before["kind"] == "office_appointment"
+    unit = registry.points[before["point_id"]].unit
+    for change in status_events(factory.office(unit, "closed_for_good"), registry):
+        board.apply(change)
+    asyncio.run(agent.process(messages([factory.opened(b, at=factory.START.replace(minute=30))])))
+    after = json.loads(sent[-1].value)
+    assert after["point_id"] != before["point_id"]
