@@ -9,6 +9,7 @@ reason and its origin.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 
 import pytest
@@ -118,3 +119,25 @@ def test_a_second_worker_joining_mid_run_loses_and_doubles_nothing(pipeline):
     pipeline.stop_all()
     assert "Setting newly assigned partitions" in (pipeline.logs / "worker-1.log").read_text()
     check_exactly_once(pipeline, events)
+
+
+def test_an_office_closing_mid_run_is_avoided_by_later_decisions(pipeline):
+    from datetime import timedelta
+
+    from geo.offices import load_registry
+    from tests.unit.streams import factory
+
+    pipeline.publish([factory.office("1804", "open", at=factory.START - timedelta(hours=1))])
+    pipeline.start_worker()
+    first = factory.case_id("e2e")
+    pipeline.publish([factory.opened(first)])
+    pipeline.wait_processed(1)
+    before = pipeline.decisions([first])[0][4]
+    unit = load_registry().points[before].unit
+    pipeline.publish([factory.office(unit, "closed_for_good", at=factory.START + timedelta(minutes=10))])
+    time.sleep(3)  # the office table follows the topic continuously; give it a moment
+    later = [factory.case_id("e2e") for _ in range(3)]
+    pipeline.publish([factory.opened(c, at=factory.START + timedelta(minutes=20)) for c in later])
+    pipeline.wait_processed(4)
+    chosen = {row[0]: row[4] for row in pipeline.decisions(later)}
+    assert len(chosen) == 3 and before not in chosen.values(), chosen
