@@ -58,9 +58,11 @@ def is_identity_number(digits: str) -> bool:
 
 def contains_identity_number(text: str | bytes) -> bool:
     """True when the text holds an identity number anywhere (alone or inside other text)."""
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     zeros = raw.translate(_DIGITS_TO_ZERO)
-    return any(_found_at(raw, zeros, candidate) for candidate in _CANDIDATES)
+    if _CANDIDATES[0] not in zeros and _CANDIDATES[1] not in zeros:
+        return False  # the common case, decided at C speed
+    return _found_at(raw, zeros, _CANDIDATES[0]) or _found_at(raw, zeros, _CANDIDATES[1])
 
 
 def _found_at(raw: bytes, zeros: bytes, candidate: bytes) -> bool:

@@ -126,6 +126,7 @@ class Publisher:
         self.topic_map = dict(topic_map or {})
         self.timeout_s = timeout_s
         self._producer = producer or _producer(bootstrap_servers, producing_system, producer_config)
+        self._partitions = Partitions(self._producer)
 
     def __enter__(self) -> Publisher:
         return self
@@ -149,15 +150,16 @@ class Publisher:
         sent = iter(self.send_prepared(sendable))
         return [next(sent) if isinstance(p, Prepared) else p for p in prepared]
 
-    def publish_stream(self, events: Iterable[Any], window: int = 10_000) -> Iterator[Result]:
+    def publish_stream(self, events: Iterable[Any], window: int = 10_000, chunk: int = 1000) -> Iterator[Result]:
         """Check and send events as they come, yielding one result per event in order.
 
         Unlike publish_batch it does not wait for acknowledgements batch by batch: up to `window` events
-        are in flight, so a long file or a simulator keeps the producer busy."""
+        are in flight, so a long file or a simulator keeps the producer busy. Events are checked `chunk`
+        at a time and then sent in one tight loop, which lets the producer fill large record batches."""
         pending: deque[tuple[Prepared | Rejected, Any]] = deque()
-        for event in events:
-            item = prepare(event, self.producing_system, self.topic_map)
-            pending.append((item, self._send(item) if isinstance(item, Prepared) else None))
+        for group in _chunks(events, chunk):
+            prepared = [prepare(event, self.producing_system, self.topic_map) for event in group]
+            pending.extend((item, self._send(item) if isinstance(item, Prepared) else None) for item in prepared)
             while pending and (len(pending) > window or _settled(pending[0][1])):
                 yield _result(*pending.popleft(), self.timeout_s)
         self._producer.flush(timeout=self.timeout_s)
@@ -180,7 +182,8 @@ class Publisher:
     def _send(self, message: Prepared) -> Any:
         try:
             return self._producer.send(message.topic, value=message.value, key=message.key,
-                                       headers=message.headers)
+                                       headers=message.headers,
+                                       partition=self._partitions.of(message.topic, message.key))
         except Exception as exc:  # kafka-python raises at send time for metadata timeouts and full buffers
             return exc
 
@@ -195,6 +198,55 @@ def _producer(bootstrap_servers: str, producing_system: str | None, overrides: d
     except KafkaError as exc:
         raise PublishError(f"cannot reach Kafka at {bootstrap_servers} ({exc}); start the stack with "
                            "`veiviser up` or point VEIVISER_BOOTSTRAP_SERVERS at a running cluster") from None
+
+
+class Partitions:
+    """The partition of each key, as kafka-python's default partitioner picks it (murmur2 of the key over
+    all partitions), remembered per key: events of one case come in runs, and hashing in Python is a
+    tenth of the cost of a send. The memory is dropped when a topic's partition count changes."""
+
+    LIMIT = 200_000
+
+    def __init__(self, producer: Any):
+        self._producer = producer
+        self._known: dict[tuple[str, bytes], int] = {}
+        self._counts: dict[str, int] = {}
+
+    def of(self, topic: str, key: bytes) -> int | None:
+        found = self._known.get((topic, key))
+        if found is not None:
+            return found
+        partitions = self._partitions(topic)
+        if not partitions:
+            return None  # metadata not known yet: let the producer wait for it and pick
+        from kafka.partitioner.default import murmur2
+
+        chosen = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        self._known[(topic, key)] = chosen
+        return chosen
+
+    def _partitions(self, topic: str) -> list[int]:
+        try:
+            found = sorted(self._producer.partitions_for(topic) or ())
+        except Exception:  # unknown topic or no metadata: the producer reports it on send
+            return []
+        if self._counts.setdefault(topic, len(found)) != len(found):
+            self._counts[topic] = len(found)
+            self._known = {k: v for k, v in self._known.items() if k[0] != topic}
+        return found
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    group: list[Any] = []
+    for item in items:
+        group.append(item)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _settled(future: Any) -> bool:

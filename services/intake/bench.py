@@ -25,7 +25,7 @@ from events.simulator import Simulator, SimulatorConfig
 
 __all__ = ["Figure", "run_publish_bench"]
 
-ROUNDS = 2
+ROUNDS = 3
 PARTITIONS = {topics.CASE_EVENTS: 12, topics.OFFICE_STATUS: 3, topics.FIELD_SHIFTS: 3, topics.VISIT_EVENTS: 6,
               topics.DEAD_LETTER: 3}
 

@@ -117,9 +117,12 @@ class _FakeProducer:
     def __init__(self, recorder):
         self.count = 0
 
-    def send(self, topic, value, key, headers):
+    def send(self, topic, value, key, headers, partition=None):
         self.count += 1
         return _Future(topic, self.count)
+
+    def partitions_for(self, topic):
+        return {0, 1, 2}
 
     def flush(self, timeout=None):
         pass
