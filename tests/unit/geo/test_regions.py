@@ -157,3 +157,13 @@ def test_an_edition_is_data_a_new_one_needs_no_code():
     edition = _load_edition(spec, manifest(), 150)
     muni = locate_in(edition, np.array([16.37416]), np.array([68.09696]))[0]
     assert (edition.id, edition.codes[muni[0]], edition.valid_to) == ("kommuner-2024-test", "1806", None)
+
+
+@pytest.mark.parametrize("at", [Y2019, Y2020])
+def test_the_scalar_cell_index_gives_the_same_answers_as_the_vectorized_strtree(at):
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(7.5, 19, 1500), rng.uniform(62, 69.5, 1500)
+    many = locate(x, y, at=at)
+    for k in range(len(x)):
+        one = locate(float(x[k]), float(y[k]), at=at)
+        assert (one.municipality or "", one.snapped, one.land) == (many.municipality[k], many.snapped[k], many.land[k])
