@@ -53,16 +53,15 @@ def serve_intake(settings: Settings, host: str | None, port: int | None) -> None
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where rejected lines go (default FILE.rejects.jsonl).")
 @click.option("--system", default=None, help="Only accept events whose producing_system is this.")
-@click.option("--batch", "batch_size", type=click.IntRange(1, 100_000), default=500, show_default=True)
 @click.pass_obj
-def publish(settings: Settings, file: Path, rejects: Path | None, system: str | None, batch_size: int) -> None:
+def publish(settings: Settings, file: Path, rejects: Path | None, system: str | None) -> None:
     from events.filepublish import publish_file, read_lines
 
     rejects = rejects or file.with_suffix(".rejects.jsonl")
     total = sum(1 for _ in read_lines(file))
     with _publisher(settings, producing_system=system) as publisher, _progress() as progress:
         task = progress.add_task(f"publishing {file.name}", total=total)
-        summary = publish_file(file, publisher, rejects, batch_size, lambda n: progress.advance(task, n))
+        summary = publish_file(file, publisher, rejects, lambda n: progress.advance(task, n))
     _print_summary(summary)
     raise SystemExit(0 if summary.rejected + summary.failed == 0 else 1)
 
@@ -108,25 +107,13 @@ def simulate(settings: Settings, count: int, rate: float | None, seed: int, out:
 def _simulate_publish(settings: Settings, events, rate: float | None, advance) -> dict[str, int]:
     from events.publisher import Accepted
 
-    size = 500 if rate is None else max(1, min(500, int(rate / 10)))
     outcome = {"accepted": 0, "other": 0}
+    chunk = 1000 if rate is None else max(1, min(1000, int(rate / 10)))
     with _publisher(settings) as publisher:
-        batch = []
-        for event in events:
-            batch.append(event)
-            if len(batch) >= size:
-                _count(publisher.publish_batch(batch), outcome, Accepted)
-                advance(len(batch))
-                batch = []
-        if batch:
-            _count(publisher.publish_batch(batch), outcome, Accepted)
-            advance(len(batch))
+        for result in publisher.publish_stream(events, chunk=chunk):
+            outcome["accepted" if isinstance(result, Accepted) else "other"] += 1
+            advance(1)
     return outcome
-
-
-def _count(results, outcome: dict[str, int], accepted_type) -> None:
-    for result in results:
-        outcome["accepted" if isinstance(result, accepted_type) else "other"] += 1
 
 
 @click.command(name="publish", help="Events/s through the library and the HTTP intake, against raw kafka-python.")
