@@ -71,6 +71,7 @@ class Router:
         self.policy = policy or load_policy()
         self.travel = travel or default_model()
         self._views: dict[str, _View] = {}
+        self._units = {pid: p.unit for pid, p in self.registry.points.items()}
         self._travel_name = getattr(self.travel, "describe", lambda: self.travel.name)()
 
     # -- data views ---------------------------------------------------------------------------------------------
@@ -188,34 +189,38 @@ class Router:
                 ids = [p for p in tiers[0][rank] if p not in seen]
             else:
                 ids = sorted({p for t in tiers for p in t[rank]} - seen)
+            if not ids:
+                continue
             seen.update(ids)
-            found = self._tier(case, view, placed, tier, ids, threshold, available)
-            considered.extend(found[0])
-            if found[1] is not None:
-                return considered, found[1], found[2]
+            chosen, day = self._tier(case, view, placed, tier, ids, threshold, available, considered)
+            if chosen is not None:
+                return considered, chosen, day
         return considered, None, None
 
-    def _tier(self, case, view, placed, tier, ids, threshold, available):
-        """Candidates of one tier, and the chosen one (nearest qualifying, then lowest id) with its day."""
-        times = self._times(view, placed, ids)
-        checked = [(pid, *times[pid], *self._reject(case, pid, times[pid][0], threshold, available)) for pid in ids]
-        qualifying = [row for row in checked if row[3] is None]
-        best = min(qualifying, key=lambda row: (row[1], row[0])) if qualifying else None
-        out = [Candidate(pid, self.registry.points[pid].unit, tier, minutes, kind,
-                         None if best is not None and pid == best[0] else (reason or FARTHER))
-               for pid, minutes, kind, reason, _ in checked]
-        chosen = next((c for c in out if c.rejected is None), None)
-        return out, chosen, best[4] if best else None
+    def _tier(self, case, view, placed, tier, ids, threshold, available, out: list[Candidate]):
+        """Append the candidates of one tier to `out`; return the chosen one (nearest qualifying, then lowest id)
+        and its appointment day, or (None, None)."""
+        rows, best = [], None
+        for pid, (minutes, kind) in zip(ids, self._times(view, placed, ids), strict=True):
+            reason, day = self._reject(case, pid, minutes, threshold, available)
+            rows.append((pid, minutes, kind, reason))
+            if reason is None and (best is None or (minutes, pid) < (best[1], best[0])):
+                best = (pid, minutes, day)
+        chosen = None
+        for pid, minutes, kind, reason in rows:
+            won = best is not None and pid == best[0]
+            out.append(Candidate(pid, self._units[pid], tier, minutes, kind, None if won else (reason or FARTHER)))
+            if won:
+                chosen = out[-1]
+        return chosen, (best[2] if best else None)
 
-    def _times(self, view: _View, placed: list[_Where], ids: list[str]) -> dict[str, tuple[float, str]]:
-        """Per point: the smallest travel time from any of the person's locations, and from which."""
+    def _times(self, view: _View, placed: list[_Where], ids: list[str]) -> list[tuple[float, str]]:
+        """Per point (in ids' order): the smallest travel time from any of the person's locations, and from which."""
         spots = [view.spots[p] for p in ids]
         first = placed[0]
-        best = {p: (m, first.kind) for p, m in zip(ids, self.travel.minutes(first.spot, spots), strict=True)}
+        best = [(m, first.kind) for m in self.travel.minutes(first.spot, spots)]
         for w in placed[1:]:
-            for pid, minutes in zip(ids, self.travel.minutes(w.spot, spots), strict=True):
-                if minutes < best[pid][0]:
-                    best[pid] = (minutes, w.kind)
+            best = [b if b[0] <= m else (m, w.kind) for b, m in zip(best, self.travel.minutes(w.spot, spots), strict=True)]
         return best
 
     def _reject(self, case, pid, minutes, threshold, available) -> tuple[Rejection | None, date | None]:

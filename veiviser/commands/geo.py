@@ -109,17 +109,18 @@ def bench_geo(points: int, calls: int, repeats: int) -> None:
             return result
 
         figures = run_all(points, calls, repeats, step)
-    Console(width=max(console.width, 110)).print(_table(figures, points, calls, repeats))
+    Console(width=max(console.width, 125)).print(_table(figures, points, calls, repeats))
 
 
 def _table(figures, points: int, calls: int, repeats: int) -> Table:
-    table = Table(title=f"geo on one core: {points:,} points vectorized, {calls:,} per call, best of {repeats}")
-    for column in ("measure", "per second", "baseline", "ratio", "note"):
-        table.add_column(column, justify="right" if column in ("per second", "ratio") else "left")
+    table = Table(title=f"geo on one core: {points:,} points vectorized, {calls:,} per call, best of {repeats} rounds;"
+                        " ratios from CPU time")
+    for column in ("measure", "per CPU s", "per wall s", "baseline", "ratio", "note"):
+        table.add_column(column, justify="right" if column.startswith("per") or column == "ratio" else "left")
     rate = {f.name: f.per_s for f in figures}
     for f in figures:
         ratio = f"{f.per_s / rate[f.baseline]:.2f}" if f.baseline else "1.00"
-        table.add_row(f.name, f"{f.per_s:,.0f}", f.baseline or "-", ratio, f.note)
+        table.add_row(f.name, f"{f.per_s:,.0f}", f"{f.per_wall_s:,.0f}", f.baseline or "-", ratio, f.note)
     return table
 
 
