@@ -13,17 +13,24 @@ before they are read. Whatever is rejected after it was read is kept on the dead
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
+import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from kafka.errors import KafkaError
 from pydantic import BaseModel
 
 from events import contract
+from events.errors import EventsError
 from services.intake.core import Intake, Outcome
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("veiviser.intake")
+UNAVAILABLE = (psycopg2.Error, KafkaError, EventsError, OSError)
 
 
 class Accepted(BaseModel):
@@ -91,7 +98,14 @@ def create_app(intake: Intake, tokens: dict[str, str], max_body_bytes: int) -> F
         if raw is None:
             return _json(Outcome(413, {"error": f"the body is larger than {max_body_bytes} bytes; "
                                        "send smaller batches"}))
-        return _json(await run_in_threadpool(intake.submit, system, raw, batch, request.url.path))
+        try:
+            outcome = await run_in_threadpool(intake.submit, system, raw, batch, request.url.path)
+        except UNAVAILABLE as exc:  # the database or the broker is down: nothing was accepted
+            log.warning("intake unavailable: %s: %s", type(exc).__name__, exc)
+            outcome = Outcome(503, {"error": f"the intake cannot reach its database or broker ({type(exc).__name__})"
+                                    "; nothing was published. Send the same request again later."},
+                              {"Retry-After": "5"})
+        return _json(outcome)
 
     @app.post("/v1/events", status_code=202, responses=RESPONSES, openapi_extra=_body_schema(False),
               summary="Publish one event")

@@ -186,3 +186,20 @@ def test_the_intake_sends_to_the_publishers_topic_names(world):
     response = post(client, event("case.closed"))
     assert response.json()["accepted"][0]["topic"] == "private.case-events"
     assert publisher.sent[0].topic == "private.case-events"
+
+
+def test_a_database_outage_is_503_with_retry_after_not_500():
+    import psycopg2
+
+    class DownReceipts(MemoryReceipts):
+        def find(self, event_ids):
+            raise psycopg2.OperationalError("connection refused")
+
+    publisher = RecordingPublisher()
+    intake = Intake(publisher, DownReceipts(), DeadLetters(publisher))
+    client = TestClient(create_app(intake, {MODIA: "modia"}, LIMIT), raise_server_exceptions=False)
+    response = post(client, event("case.closed"))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "again" in response.json()["error"]
+    assert publisher.sent == []
