@@ -7,7 +7,8 @@ in no polygon (simplified coastlines) are snapped to the nearest municipality wi
 `snap_tolerance_m`, measured in EPSG:25833 (UTM 33N); farther points are "not placeable", with the distance.
 
 `locate(lons, lats, at=...)` follows shapely 2: scalars in, a Placement of scalars out; arrays in, a Placement of
-arrays out. Land masses (municipality polygons buffered by travel.yaml's `land_join_m` and merged) are recorded
+arrays out. Arrays go through the STRtree in one query; a single point goes through a grid of ~2 km cells
+(CellIndex: the pieces near each cell, tested with shapely.intersects_xy), which gives the same answers faster. Land masses (municipality polygons buffered by travel.yaml's `land_join_m` and merged) are recorded
 per piece so that the travel model can tell when the sea separates two points.
 """
 

@@ -14,6 +14,9 @@
    person with a school location: the school; then the policy's order; never home with a protected address),
    by the mobile team covering that location's region (nearest base, then lowest id). No allowed location:
    manual planning.
+
+`route_many(cases, at=...)` gives the same decisions for many cases at one time; it places all locations in one
+vectorized call and asks the office board about each service point once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from geo.cases import Case, LocationKind, Policy, load_policy
-from geo.datafiles import as_datetime, local_date
+from geo.datafiles import OSLO, as_datetime, local_date
 from geo.decisions import Candidate, Decision, Outcome, PlacedLocation, Rejection, Tier
 from geo.offices import Availability, OfficeBoard, Registry, load_registry
 from geo.ownership import Protection, RuleTable, load_rules
@@ -102,7 +105,7 @@ class Router:
 
     # -- the decision -------------------------------------------------------------------------------------------
     def route(self, case: Case, at: datetime | date | str | None = None, board: OfficeBoard | None = None) -> Decision:
-        moment = as_datetime(at)
+        moment = as_datetime(at).astimezone(OSLO)  # Norwegian time: later conversions are no-ops
         edition = edition_at(moment)
         wheres = [self._where(edition, loc.kind, *locate_one(edition, loc.lon, loc.lat), loc.lon, loc.lat)
                   for loc in case.locations]
@@ -112,7 +115,7 @@ class Router:
     def route_many(self, cases: Sequence[Case], at: datetime | date | str | None = None,
                    board: OfficeBoard | None = None) -> list[Decision]:
         """route() for many cases at one time, placing all their locations in one vectorized call."""
-        moment = as_datetime(at)
+        moment = as_datetime(at).astimezone(OSLO)  # Norwegian time: later conversions are no-ops
         edition = edition_at(moment)
         flat = [loc for case in cases for loc in case.locations]
         muni, snapped, dist, land = locate_in(edition, np.array([loc.lon for loc in flat]),
