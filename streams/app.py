@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
 from geo.routing import default_router
+from streams.capacity import booking_changes
 from streams.ledger import Ledger
 from streams.offices import OfficeStatusTable
 from streams.retry import Backoff
@@ -87,7 +88,8 @@ def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
                     broker_heartbeat_interval=min(3.0, stream.session_timeout_s / 3))
     router = default_router()
     offices = OfficeStatusTable(bootstrap_servers, stream.office_status_topic, router.registry)
-    ledger = Ledger(database_url, stream.ledger_consumer, decider(router, lambda: offices.board))
+    ledger = Ledger(database_url, stream.ledger_consumer, decider(router, lambda: offices.board),
+                    changes=lambda before, event: booking_changes(before, event, router.registry))
     agent = RouterAgent(ledger, _sender(app), followups_topic=stream.followups_topic,
                         dead_letter_topic=stream.dead_letter_topic,
                         backoff=Backoff(stream.retry_first_s, stream.retry_max_s))

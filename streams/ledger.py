@@ -5,7 +5,10 @@ PostgreSQL, effectively once under at-least-once delivery.
 streams_processed_events (primary key consumer + event id, ON CONFLICT DO NOTHING RETURNING), and only the
 events that were new there change the business rows: the case state (folded by streams.cases), an audit row
 per event and per decision (seq in order per case), and the decisions (exactly one current per case,
-enforced by a partial unique index). A redelivered event changes nothing; its stored follow-up is returned
+enforced by a partial unique index), and the office slots that bookings use and cancellations release
+(streams_office_bookings, read at the start of the batch so decisions see the capacity already used; with
+several workers a slot counted by another worker's open transaction is seen once it commits). A redelivered
+event changes nothing; its stored follow-up is returned
 again so the caller can re-send it (the follow-up id is derived from the event id, so receivers dedupe).
 The caller commits Kafka offsets only after `record` returned. A lost or refused connection becomes
 `TransientError` (retry with backoff); the next call reconnects.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg2
@@ -25,7 +29,7 @@ from psycopg2.extras import execute_values
 from streams.cases import CaseState, audit_detail, fold
 from streams.errors import TransientError
 
-__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "Ledger", "Decide"]
+__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "Ledger", "Decide", "Changes", "Slot"]
 
 PAGE = 500
 PROCESSED, STATE = sql.Identifier("streams_processed_events"), sql.Identifier("streams_case_state")
@@ -50,6 +54,11 @@ RETIRE_CURRENT = sql.SQL("UPDATE {} SET is_current = false WHERE case_id = ANY(%
 INSERT_DECISIONS = sql.SQL(
     "INSERT INTO {} (decision_id, case_id, event_id, outcome, point_id, team_id, owner_unit, explanation, "
     "followup, decided_at, is_current) VALUES %s").format(DECISIONS)
+BOOKINGS = sql.Identifier("streams_office_bookings")
+SELECT_BOOKINGS = sql.SQL("SELECT point_id, day, booked FROM {} WHERE consumer = %s AND day >= %s").format(BOOKINGS)
+ADD_BOOKINGS = sql.SQL(
+    "INSERT INTO {0} (consumer, point_id, day, booked) VALUES %s ON CONFLICT (consumer, point_id, day) DO UPDATE SET "
+    "booked = {0}.booked + EXCLUDED.booked, updated_at = now()").format(BOOKINGS)
 STORED_FOLLOWUPS = sql.SQL(
     "SELECT event_id::text, followup FROM {} WHERE event_id = ANY(%s::uuid[])").format(DECISIONS)
 
@@ -96,7 +105,9 @@ class Decided:
     error: str = ""
 
 
-Decide = Callable[[CaseState, Mapping[str, Any]], Decided]
+Slot = tuple[str, date]  # service point id, day
+Decide = Callable[[CaseState, Mapping[str, Any], Mapping[Slot, int]], Decided]
+Changes = Callable[[CaseState | None, Mapping[str, Any]], list[tuple[Slot, int]]]
 
 
 @dataclass
@@ -114,6 +125,8 @@ class Recorded:
 class _Work:
     states: dict[str, CaseState]
     seqs: dict[str, int]
+    bookings: dict[Slot, int] = field(default_factory=dict)
+    booking_changes: dict[Slot, int] = field(default_factory=dict)
     audit: list[tuple] = field(default_factory=list)
     result: Recorded = field(default_factory=Recorded)
 
@@ -121,8 +134,11 @@ class _Work:
 class Ledger:
     """One connection, one transaction per batch. Not thread-safe: one per agent."""
 
-    def __init__(self, database_url: str, consumer: str, decide: Decide, connect_timeout_s: int = 5) -> None:
-        self.database_url, self.consumer, self.decide = database_url, consumer, decide
+    def __init__(self, database_url: str, consumer: str, decide: Decide, changes: Changes | None = None,
+                 connect_timeout_s: int = 5) -> None:
+        """decide: routes a case (state, event, bookings per slot); changes: the slots an event books (+1)
+        or releases (-1), from the case state before it (None: bookings are not tracked)."""
+        self.database_url, self.consumer, self.decide, self.changes = database_url, consumer, decide, changes
         self.connect_timeout_s = connect_timeout_s
         self._conn = None
 
@@ -160,6 +176,8 @@ class Ledger:
             else:
                 duplicates.append(item.event_id)
         work = self._load(cur, {i.case_id for i in fresh})
+        if self.changes is not None and fresh:
+            work.bookings = self._bookings(cur, fresh)
         for item in fresh:
             self._apply(work, item)
         self._write(cur, work)
@@ -177,11 +195,21 @@ class Ledger:
             seqs[case_id] = seq
         return _Work(states, seqs)
 
+    def _bookings(self, cur, fresh: list[Incoming]) -> dict[Slot, int]:
+        first = min(date.fromisoformat(i.event["occurred_at"][:10]) for i in fresh) - timedelta(days=1)
+        cur.execute(SELECT_BOOKINGS, (self.consumer, first))
+        return {(point, day): booked for point, day, booked in cur.fetchall()}
+
     def _apply(self, work: _Work, item: Incoming) -> None:
         event, case_id, result = item.event, item.case_id, work.result
-        step = fold(work.states.get(case_id), event)
+        before = work.states.get(case_id)
+        step = fold(before, event)
         work.states[case_id] = step.state
-        decided = self._decide(step.state, event) if step.route else Decided(note=step.note)
+        if self.changes is not None:
+            for slot, delta in self.changes(before, event):
+                work.bookings[slot] = work.bookings.get(slot, 0) + delta
+                work.booking_changes[slot] = work.booking_changes.get(slot, 0) + delta
+        decided = self._decide(step.state, event, work.bookings) if step.route else Decided(note=step.note)
         self._audit(work, item, "event", None, audit_detail(event, decided.note or step.note))
         result.fresh.append(item.event_id)
         if decided.error:
@@ -191,9 +219,9 @@ class Ledger:
             result.followups.append(decided.row.followup)
             self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
 
-    def _decide(self, state: CaseState, event: Mapping[str, Any]) -> Decided:
+    def _decide(self, state: CaseState, event: Mapping[str, Any], bookings: Mapping[Slot, int]) -> Decided:
         try:
-            return self.decide(state, event)
+            return self.decide(state, event, bookings)
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded and dead-lettered by the caller, never dropped
@@ -212,6 +240,9 @@ class Ledger:
                            page_size=PAGE)
         if work.audit:
             execute_values(cur, INSERT_AUDIT, work.audit, page_size=PAGE)
+        changed = sorted((self.consumer, point, day, n) for (point, day), n in work.booking_changes.items() if n)
+        if changed:
+            execute_values(cur, ADD_BOOKINGS, changed, page_size=PAGE)
         decisions = work.result.decisions
         if decisions:
             last = {d.case_id: d.decision_id for d in decisions}

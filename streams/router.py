@@ -27,7 +27,7 @@ from geo.offices import OfficeBoard
 from geo.routing import Router
 from streams import metrics
 from streams.cases import CaseState
-from streams.ledger import Decided, DecisionRow, Incoming, Ledger
+from streams.ledger import Decided, DecisionRow, Incoming, Ledger, Slot
 from streams.retry import Backoff, retry_async
 from streams.routing import explanation, followup, to_geo_case
 from streams.stages import Handled, Origin, Outcome, Output, Stages, dead_letter, handle
@@ -76,13 +76,16 @@ def router_stages() -> Stages[Any]:
 
 
 def decider(router: Router, board: Callable[[], OfficeBoard | None]):
-    """The ledger's decide function: route the case state at the event's time with the current board."""
+    """The ledger's decide function: route the case state at the event's time with the current office board
+    and the bookings the ledger knows (shared by every worker through the database)."""
 
-    def decide(state: CaseState, event: Mapping[str, Any]) -> Decided:
+    def decide(state: CaseState, event: Mapping[str, Any], bookings: Mapping[Slot, int]) -> Decided:
         case = to_geo_case(state, router.registry)
         if case is None:
             return Decided(note="no location of the person could be placed: not routable")
-        decision = router.route(case, at=event["occurred_at"], board=board())
+        known = board()
+        current = OfficeBoard(router.registry, known.events if known is not None else {}, dict(bookings))
+        decision = router.route(case, at=event["occurred_at"], board=current)
         follow = followup(decision, event)
         return Decided(DecisionRow(follow["followup_id"], state.case_id, event["event_id"], decision.outcome.value,
                                    decision.point_id, decision.team_id, decision.owner_unit, explanation(decision),

@@ -107,6 +107,15 @@ class Pipeline:
                 proc.kill()
                 proc.wait(timeout=10)
 
+    def wait_log(self, index: int, text: str, timeout_s: float = 90) -> None:
+        """Wait until worker `index` logged `text` (e.g. that it got partitions)."""
+        path, deadline = self.logs / f"worker-{index}.log", time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if path.exists() and text in path.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"worker {index} did not log {text!r} in {timeout_s} s:\n{self.log_tail()}")
+
     def log_tail(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.logs.glob("worker-*.log")))
 

@@ -14,7 +14,7 @@ from tests.unit.streams import factory
 pytestmark = pytest.mark.integration
 
 
-def fake_decide(state, event):
+def fake_decide(state, event, bookings):
     """A decision naming the event that caused it, so tests can tell decisions apart."""
     did = str(uuid.uuid5(uuid.NAMESPACE_URL, event["event_id"]))
     follow = {"followup_id": did, "case_id": state.case_id, "causation_id": event["event_id"]}
@@ -109,7 +109,7 @@ def test_an_event_for_an_unseen_case_is_kept_without_a_decision(ledger, database
 
 
 def test_a_routing_failure_is_recorded_and_reported_not_raised(database_url):
-    def broken(state, event):
+    def broken(state, event, bookings):
         raise ValueError("router bug")
 
     ledger = Ledger(database_url, f"test-{uuid.uuid4().hex[:8]}", broken)
@@ -134,3 +134,36 @@ def test_an_unreachable_database_is_a_transient_error():
     ledger = Ledger("postgresql://nobody@127.0.0.1:1/none", "test", fake_decide, connect_timeout_s=1)
     with pytest.raises(TransientError, match="unavailable"):
         ledger.record(incoming([factory.opened(factory.case_id())]))
+
+
+def test_bookings_are_counted_in_the_same_transaction_and_seen_by_later_decisions(database_url):
+    from datetime import date
+
+    seen = []
+
+    def decide(state, event, bookings):
+        seen.append(dict(bookings))
+        return fake_decide(state, event, bookings)
+
+    slot = ("sp-1804", date(2026, 11, 25))
+
+    def changes(before, event):
+        return {"appointment.booked": [(slot, 1)], "appointment.cancelled": [(slot, -1)]}.get(event["event_name"], [])
+
+    ledger = Ledger(database_url, f"test-{uuid.uuid4().hex[:8]}", decide, changes=changes)
+    a, b = factory.case_id(), factory.case_id()
+    book = factory.event("appointment.booked", {"case_id": a, "appointment_id": f"{a}-a1", "mode": "office",
+                                                "starts_at": "2026-11-25T09:00:00+01:00", "duration_min": 30,
+                                                "office_id": "1804"})
+    events = [factory.opened(a), book, book, factory.opened(b)]
+    ledger.record(incoming(events))
+    ledger.record(incoming(events))  # redelivered: counted once
+    cancel = factory.event("appointment.cancelled", {"case_id": a, "appointment_id": f"{a}-a1",
+                                                     "cancelled_by": "person", "reason": "illness"})
+    ledger.record(incoming([cancel, factory.requested(b)]))
+    ledger.close()
+    assert seen[0].get(slot, 0) == 0 and seen[1][slot] == 1  # b's decision saw a's booking
+    assert seen[2][slot] == 0  # released before b's request was routed
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT booked FROM streams_office_bookings WHERE consumer = %s", (ledger.consumer,))
+        assert cur.fetchall() == [(0,)]

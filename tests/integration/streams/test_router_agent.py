@@ -10,6 +10,7 @@ import pytest
 
 from geo.offices import OfficeBoard, load_registry
 from geo.routing import default_router
+from streams.capacity import booking_changes
 from streams.errors import TransientError
 from streams.ledger import Ledger
 from streams.retry import Backoff
@@ -41,8 +42,9 @@ def make_agent(database_url, board=None, failures=0):
     async def send(outputs):
         sent.extend(outputs)
 
-    ledger = Flaky(database_url, f"test-{uuid.uuid4().hex[:8]}", decider(default_router(), lambda: board),
-                   failures=failures)
+    router = default_router()
+    ledger = Flaky(database_url, f"test-{uuid.uuid4().hex[:8]}", decider(router, lambda: board),
+                   changes=lambda before, event: booking_changes(before, event, router.registry), failures=failures)
     agent = RouterAgent(ledger, send, followups_topic="follow", dead_letter_topic="dead",
                         backoff=Backoff(first_s=0.01, max_s=0.02))
     return agent, sent
@@ -100,3 +102,22 @@ def test_a_closed_office_is_avoided_by_later_decisions(database_url):
     asyncio.run(agent.process(messages([factory.opened(b, at=factory.START.replace(minute=30))])))
     after = json.loads(sent[-1].value)
     assert after["point_id"] != before["point_id"]
+
+
+def test_a_fully_booked_office_is_avoided_and_a_cancellation_frees_it(database_url):
+    registry = load_registry()
+    point = registry.points["sp-1804"]
+    day = "2026-11-24T10:00:00+01:00"  # the service day of factory.START
+    agent, sent = make_agent(database_url)
+    cases = [factory.case_id() for _ in range(point.daily_capacity)]
+    bookings = [factory.event("appointment.booked", {"case_id": c, "appointment_id": f"{c}-a1", "mode": "office",
+                                                     "starts_at": day, "duration_min": 30, "office_id": point.unit})
+                for c in cases]
+    asyncio.run(agent.process(messages(bookings)))
+    full = factory.case_id()
+    asyncio.run(agent.process(messages([factory.opened(full)])))
+    assert json.loads(sent[-1].value)["point_id"] != point.id
+    cancel = factory.event("appointment.cancelled", {"case_id": cases[0], "appointment_id": f"{cases[0]}-a1",
+                                                     "cancelled_by": "office", "reason": "rescheduled"})
+    asyncio.run(agent.process(messages([cancel, factory.opened(factory.case_id())])))
+    assert json.loads(sent[-1].value)["point_id"] == point.id
