@@ -21,19 +21,20 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
 from geo.routing import default_router
 from streams.capacity import booking_changes
+from streams.errors import SettingsProblem
 from streams.ledger import Ledger
 from streams.offices import OfficeStatusTable
 from streams.retry import Backoff
 from streams.router import AGENT, Message, RouterAgent, decider
 from streams.stages import Origin, Output
 
-__all__ = ["StreamSettings", "Wiring", "bootstrap", "run_worker", "FOLLOWUPS", "CRASH_EXIT"]
+__all__ = ["StreamSettings", "load_stream_settings", "Wiring", "bootstrap", "run_worker", "FOLLOWUPS", "CRASH_EXIT"]
 
 log = logging.getLogger(__name__)
 FOLLOWUPS = "veiviser.followups.v1"
@@ -64,6 +65,17 @@ class StreamSettings(BaseSettings):
                                  description="name under which the ledger records processed event ids")
 
 
+def load_stream_settings() -> StreamSettings:
+    """Read VEIVISER_STREAMS_* once; a bad value raises SettingsProblem naming the variable and the fix."""
+    try:
+        return StreamSettings()
+    except ValidationError as exc:
+        lines = [f"  VEIVISER_STREAMS_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+                 for e in exc.errors()]
+        raise SettingsProblem("bad stream worker configuration:\n" + "\n".join(lines)
+                              + "\nFix the variable or unset it for the default.") from None
+
+
 @dataclass
 class Wiring:
     app: Any  # faust.App
@@ -79,7 +91,7 @@ def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
     """Build the router app: faust app, topics, office table, ledger, router agent. Starts nothing."""
     import faust
 
-    stream = stream or StreamSettings()
+    stream = stream or load_stream_settings()
     app = faust.App(stream.group, broker=_brokers(bootstrap_servers), value_serializer="raw",
                     key_serializer="raw", web_enabled=False, datadir=data_dir, store="memory://",
                     consumer_auto_offset_reset="earliest", topic_replication_factor=stream.replication_factor,

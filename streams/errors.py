@@ -1,6 +1,7 @@
 """Errors of the stream processors (streams/).
 
     StreamError             base
+    ├── SettingsProblem     a VEIVISER_STREAMS_* variable has a bad value (the message names it and the fix)
     └── TransientError      the database or broker is briefly away: retry the same message with
                             backoff; never dead-letter it (see streams.retry)
 
@@ -10,7 +11,7 @@ outcome FAILED and the message goes to the dead-letter topic with the error, so 
 
 from __future__ import annotations
 
-__all__ = ["StreamError", "TransientError"]
+__all__ = ["StreamError", "SettingsProblem", "TransientError"]
 
 
 class StreamError(Exception):
@@ -19,3 +20,7 @@ class StreamError(Exception):
 
 class TransientError(StreamError):
     """A dependency is briefly unavailable; the same message is retried with backoff."""
+
+
+class SettingsProblem(StreamError):
+    """A stream worker setting is bad; the message names the variable, the value and the fix."""

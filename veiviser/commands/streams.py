@@ -17,9 +17,9 @@ ERRORS = (StreamError,)
 @click.pass_obj
 def router(settings: Settings, loglevel: str) -> None:
     from infra.stack import endpoints
-    from streams.app import StreamSettings, bootstrap, run_worker
+    from streams.app import bootstrap, load_stream_settings, run_worker
 
-    stream = StreamSettings()
+    stream = load_stream_settings()
     found = endpoints(settings)
     data_dir = settings.run_path / "streams" / stream.group
     data_dir.mkdir(parents=True, exist_ok=True)

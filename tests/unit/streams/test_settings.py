@@ -1,0 +1,25 @@
+"""Stream worker settings: defaults work, a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from events import topics
+from streams.app import load_stream_settings
+from streams.errors import SettingsProblem
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_use_the_fixed_topic_names(monkeypatch):
+    for name in ("GROUP", "CASE_EVENTS_TOPIC", "BATCH_SIZE"):
+        monkeypatch.delenv(f"VEIVISER_STREAMS_{name}", raising=False)
+    found = load_stream_settings()
+    assert found.case_events_topic == topics.CASE_EVENTS and found.dead_letter_topic == topics.DEAD_LETTER
+    assert found.followups_topic == "veiviser.followups.v1" and found.group == "veiviser-router"
+
+
+def test_a_bad_value_names_the_variable_and_the_fix(monkeypatch):
+    monkeypatch.setenv("VEIVISER_STREAMS_BATCH_SIZE", "0")
+    with pytest.raises(SettingsProblem, match="VEIVISER_STREAMS_BATCH_SIZE='0'.*greater than or equal to 1"):
+        load_stream_settings()
