@@ -203,3 +203,14 @@ def test_a_database_outage_is_503_with_retry_after_not_500():
     assert response.headers["retry-after"] == "5"
     assert "again" in response.json()["error"]
     assert publisher.sent == []
+
+
+def test_a_number_hidden_in_json_escapes_is_found_and_masked_in_the_dead_letter(world):
+    client, publisher = world
+    hidden = "".join(f"\\u00{ord(c):x}" for c in VALID_FNR)
+    body = json.dumps(event("case.closed"))[:-1] + f', "note": "{hidden}"}}'
+    response = post(client, body.encode())
+    assert response.status_code == 422
+    assert "national identity number" in response.text
+    kept = json.loads(publisher.dead[0][1])
+    assert VALID_FNR not in json.dumps(kept, ensure_ascii=False)
