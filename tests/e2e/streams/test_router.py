@@ -81,8 +81,9 @@ def check_dead_letters(pipeline: Pipeline, expected_keys: set[bytes]) -> None:
         assert int(headers["dlq_origin_offset"]) >= 0 and headers["dlq_source"] == b"stream:router"
 
 
-def test_simulated_events_are_routed_and_stored_exactly_once(pipeline):
-    events = pipeline.simulated(1500)
+@pytest.mark.parametrize("count", [1500, 10_000], ids=["1500-events", "10000-events"])
+def test_simulated_events_are_routed_and_stored_exactly_once(pipeline, count):
+    events = pipeline.simulated(count)
     pipeline.publish(events)
     pipeline.publish_raw(BAD)
     pipeline.start_worker()
