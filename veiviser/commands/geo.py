@@ -58,9 +58,8 @@ def route(lat: float, lon: float, at: str | None, kind: str, protection: str, ma
 def _print_decision(decision) -> None:
     from geo.regions import region_names
 
-    lines = decision.explain()
     colour = {"office_appointment": "green", "mobile_visit": "cyan"}.get(decision.outcome.value, "yellow")
-    console.print(f"[bold {colour}]{lines[0]}[/]", highlight=False)
+    console.print(f"[bold {colour}]{decision.explain()[0]}[/]", highlight=False)
     for loc in decision.locations:
         where = (f"{loc.municipality} in BA-region {loc.region} ({region_names().get(loc.region, '?')})"
                  if loc.placeable else f"not placeable, {loc.distance_m / 1000:.1f} km from the nearest municipality")
@@ -70,8 +69,20 @@ def _print_decision(decision) -> None:
     if decision.travel_minutes is not None:
         console.print(f"  travel: {decision.travel_minutes:.0f} min (threshold {decision.threshold_minutes:.0f} min)"
                       + (f", appointment day {decision.appointment_day}" if decision.appointment_day else ""))
-    for line in lines[1:]:
-        console.print(f"  {line}" if not line.startswith("  ") else line, highlight=False)
+    for reason in decision.reasons:
+        console.print(f"  why: {reason}", highlight=False)
+    if decision.candidates:
+        console.print(_candidates(decision))
+    console.print(f"  data: {decision.boundary_edition}, {decision.policy_version}, registry {decision.registry_version}, "
+                  f"{decision.ownership_version}; travel {decision.travel_model}", highlight=False)
+
+
+def _candidates(decision) -> Table:
+    table = Table("service point", "unit", "tier", "minutes", "from", "verdict", title="candidates considered")
+    for c in decision.candidates:
+        verdict = "[green]chosen[/]" if c.rejected is None else f"rejected: {c.rejected.value}"
+        table.add_row(c.point_id, c.unit, c.tier.value, f"{c.minutes:.0f}", str(c.from_kind), verdict)
+    return table
 
 
 @click.group("geo", help="Geo data: boundaries, BA-regions and offices.")
