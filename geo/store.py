@@ -20,7 +20,7 @@ from geo.errors import StoreError
 from geo.offices import Registry, load_registry
 from geo.regions import Edition, editions, region_names
 
-__all__ = ["load_all", "read_table", "TABLES"]
+__all__ = ["load_all", "ensure_loaded", "stored_versions", "shipped_versions", "read_table", "TABLES"]
 
 TABLES = ("municipalities", "regions", "offices", "mobile_teams")
 FIX = "Check that the stack is up (`veiviser status`) and migrations are applied (`veiviser migrate`)."
@@ -77,6 +77,34 @@ def load_all(database_url: str) -> dict[str, int]:
             return {t: _count(cur, t) for t in TABLES}
     except psycopg2.Error as exc:
         raise StoreError(f"loading geo data into PostGIS failed: {str(exc).strip()}. {FIX}") from None
+
+
+def shipped_versions() -> tuple[tuple[str, ...], str]:
+    """(boundary edition ids, registry version) of the data shipped in geo/data."""
+    return tuple(sorted(e.id for e in editions())), load_registry().version
+
+
+def stored_versions(database_url: str) -> tuple[tuple[str, ...], str | None]:
+    """(boundary edition ids, registry version) of the data in PostGIS."""
+    import psycopg2
+
+    try:
+        with closing(psycopg2.connect(database_url)) as conn, conn, conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT edition FROM municipalities ORDER BY 1")
+            stored = tuple(r[0] for r in cur.fetchall())
+            cur.execute("SELECT min(registry_version) FROM offices")
+            return stored, cur.fetchone()[0]
+    except psycopg2.Error as exc:
+        raise StoreError(f"reading the stored geo versions failed: {str(exc).strip()}. {FIX}") from None
+
+
+def ensure_loaded(database_url: str) -> bool:
+    """Load the shipped data when PostGIS holds other editions or another registry version (for a process to call
+    at start, after migrations). Returns True when it loaded."""
+    if stored_versions(database_url) == shipped_versions():
+        return False
+    load_all(database_url)
+    return True
 
 
 def _count(cur, table: str) -> int:

@@ -6,7 +6,7 @@ import psycopg2
 import pytest
 
 from geo.regions import edition_at, locate
-from geo.store import load_all, read_table
+from geo.store import ensure_loaded, load_all, read_table, shipped_versions, stored_versions
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +57,13 @@ def test_dissolved_regions_cover_their_offices(database_url, loaded):
 
 def test_loading_twice_replaces_rather_than_duplicates(database_url, loaded):
     assert load_all(database_url) == loaded
+
+
+def test_ensure_loaded_loads_only_when_the_stored_data_differs(database_url, loaded):
+    assert stored_versions(database_url) == shipped_versions()
+    assert ensure_loaded(database_url) is False
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM municipalities WHERE edition = 'kommuner-2019'")
+    conn.close()
+    assert ensure_loaded(database_url) is True
+    assert stored_versions(database_url) == shipped_versions()
