@@ -237,7 +237,7 @@ def _load_edition(spec: dict, cfg: dict, join_m: float) -> Edition:
     parts_utm = [_utm_geometry(p) for p in parts]
     part_land, mainland = _land_masses(parts_utm, join_m)
     pieces, piece_muni, piece_land = _pieces(parts, part_muni, part_land)
-    utm_pieces, utm_muni, utm_land = _pieces(parts_utm, part_muni, part_land)
+    utm_pieces = _utm_geometry(np.array(pieces, dtype=object))  # the same pieces, projected in one call
     part_muni_arr = np.array(part_muni, dtype=np.int32)
     region_arr = np.array(regions)
     return Edition(
@@ -245,7 +245,7 @@ def _load_edition(spec: dict, cfg: dict, join_m: float) -> Edition:
         valid_to=parse_date(spec.get("valid_to"), "valid_to"), codes=np.array(codes), names=np.array(names),
         regions=region_arr, reference=np.array(reference), geoms=np.array(geoms, dtype=object),
         pieces=np.array(pieces, dtype=object), piece_muni=piece_muni, piece_land=piece_land, tree=shapely.STRtree(pieces),
-        utm_muni=utm_muni, utm_land=utm_land, utm_tree=shapely.STRtree(utm_pieces), mainland=mainland,
+        utm_muni=piece_muni, utm_land=piece_land, utm_tree=shapely.STRtree(utm_pieces), mainland=mainland,
         neighbours=_neighbours(np.array(parts_utm, dtype=object), region_arr[part_muni_arr],
                                float(cfg["neighbour_distance_m"])))
 
