@@ -26,9 +26,37 @@ def router(settings: Settings, loglevel: str) -> None:
     run_worker(bootstrap(found.bootstrap_servers, found.database_url, str(data_dir), stream), loglevel)
 
 
+@click.command(name="pipeline", help="End-to-end events/s and latency p50/p99 (publish -> decision committed) "
+               "through one router worker, next to raw Kafka consume of the same messages.")
+@click.option("--events", "count", type=click.IntRange(100), default=10_000, show_default=True,
+              help="events published at full speed")
+@click.option("--rate", type=click.FloatRange(1), default=1000, show_default=True, help="fixed rate, events/s")
+@click.option("--seconds", type=click.FloatRange(1), default=10, show_default=True, help="length of the fixed-rate run")
+@click.pass_obj
+def bench_pipeline(settings: Settings, count: int, rate: float, seconds: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from infra.migrations import apply_migrations
+    from infra.stack import endpoints
+    from streams.bench import run_pipeline_bench, summary
+
+    console = Console()
+    found = endpoints(settings)
+    apply_migrations(found.database_url)
+    with console.status("benchmarking the pipeline") as status:
+        figures = run_pipeline_bench(found.bootstrap_servers, found.database_url, settings.run_path / "streams",
+                                     count, rate, seconds, say=lambda text: status.update(text))
+    table = Table("measure", "figure", title="veiviser bench pipeline (one router worker)")
+    for row in summary(figures):
+        table.add_row(*row)
+    console.print(table)
+
+
 def register(cli: click.Group, bench: click.Group) -> None:
     worker = cli.commands.get("worker")
     if worker is None:
         worker = click.Group("worker", help="Run a stream worker (several share the partitions of a group).")
         cli.add_command(worker)
     worker.add_command(router)
+    bench.add_command(bench_pipeline)

@@ -1,0 +1,221 @@
+"""`veiviser bench pipeline`: publish -> router worker -> stored decision, against raw Kafka consume.
+
+On private topics and a private consumer group (deleted afterwards), one `veiviser worker router` process:
+1. full speed: N simulated events published as fast as the publishing library goes; end-to-end events/s is
+   case events / (first publish -> last event recorded in the ledger);
+2. fixed rate: events published at R/s; latency p50/p99 per routed event, from the event's publish time
+   (Kafka timestamp of the case event) to its decision committed (Kafka timestamp of its follow-up, which
+   the worker sends right after the ledger commit);
+3. raw baseline in the same run: kafka-python consuming the same case-event messages, no processing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+
+from events import topics
+from events.publisher import Publisher
+from events.simulator import Simulator, SimulatorConfig, paced
+
+__all__ = ["PipelineFigures", "run_pipeline_bench"]
+
+VEIVISER = Path(sys.executable).parent / "veiviser"
+
+
+@dataclass
+class PipelineFigures:
+    full_events: int
+    full_seconds: float
+    publish_seconds: float
+    rate: float
+    rate_events: int
+    rate_seconds: float
+    rate_latencies_ms: list[float]
+    full_latencies_ms: list[float]
+    raw_messages: int
+    raw_seconds: float
+
+    @property
+    def end_to_end(self) -> float:
+        return self.full_events / self.full_seconds
+
+    @property
+    def raw_rate(self) -> float:
+        return self.raw_messages / self.raw_seconds
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+@dataclass
+class _Bench:
+    bootstrap_servers: str
+    database_url: str
+    run_dir: Path
+    say: Callable[[str], None]
+    suffix: str = uuid.uuid4().hex[:10]
+
+    def __post_init__(self) -> None:
+        self.names = {k: f"bench.{k}.{self.suffix}" for k in ("cases", "offices", "followups", "dead")}
+        self.group = f"bench-router-{self.suffix}"
+
+    def create_topics(self) -> None:
+        from kafka.admin import KafkaAdminClient, NewTopic
+
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        specs = {"cases": (3, {}), "offices": (1, {"cleanup.policy": "compact"}), "followups": (3, {}), "dead": (1, {})}
+        admin.create_topics([NewTopic(self.names[k], p, 1, topic_configs=c) for k, (p, c) in specs.items()])
+        admin.close()
+
+    def delete_topics(self) -> None:
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        admin.delete_topics(list(self.names.values()))
+        admin.close()
+
+    def start_worker(self) -> subprocess.Popen:
+        env = {**os.environ, "VEIVISER_STREAMS_GROUP": self.group, "VEIVISER_STREAMS_LEDGER_CONSUMER": self.group,
+               "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.names["cases"],
+               "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.names["offices"],
+               "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.names["followups"],
+               "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.names["dead"]}
+        self.log = self.run_dir / f"bench-{self.group}.log"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        return subprocess.Popen([str(VEIVISER), "worker", "router", "--loglevel", "info"], env=env,
+                                stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def events(self, count: int) -> list[dict]:
+        wanted = {topics.CASE_EVENTS, topics.OFFICE_STATUS}
+        sim = Simulator(SimulatorConfig(seed=random.randrange(10**6, 10**9)))
+        return [e for e in sim.events(count) if topics.ROUTES[e["event_name"]].topic in wanted]
+
+    def publish(self, events: list[dict], rate: float | None = None) -> None:
+        mapping = {topics.CASE_EVENTS: self.names["cases"], topics.OFFICE_STATUS: self.names["offices"]}
+        with Publisher(self.bootstrap_servers, topic_map=mapping) as publisher:
+            for _ in publisher.publish_stream(paced(events, rate)):
+                pass
+
+    def processed(self) -> int:
+        with psycopg2.connect(self.database_url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM streams_processed_events WHERE consumer = %s", (self.group,))
+            return cur.fetchone()[0]
+
+    def wait_processed(self, count: int, worker: subprocess.Popen, timeout_s: float = 600) -> float:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.processed() >= count:
+                return time.perf_counter()
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker stopped (exit {worker.returncode}); see {self.log}")
+            time.sleep(0.05)
+        raise RuntimeError(f"not all {count} events were processed in {timeout_s} s; see {self.log}")
+
+    def read(self, topic: str) -> tuple[list, float]:
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(topic, bootstrap_servers=self.bootstrap_servers, auto_offset_reset="earliest",
+                                 consumer_timeout_ms=2000, fetch_max_bytes=52428800)
+        started, got, last = time.perf_counter(), [], time.perf_counter()
+        for message in consumer:
+            got.append(message)
+            last = time.perf_counter()
+        consumer.close()
+        return got, last - started
+
+
+def _case_count(events: list[dict]) -> int:
+    return sum(1 for e in events if topics.ROUTES[e["event_name"]].topic == topics.CASE_EVENTS)
+
+
+def _latencies(cases: list, followups: list, event_ids: set[str]) -> list[float]:
+    published = {}
+    for message in cases:
+        event_id = json.loads(message.value).get("event_id")
+        if event_id in event_ids:
+            published[event_id] = message.timestamp
+    out = []
+    for message in followups:
+        cause = json.loads(message.value)["causation_id"]
+        if cause in published:
+            out.append(float(message.timestamp - published[cause]))
+    return out
+
+
+def run_pipeline_bench(bootstrap_servers: str, database_url: str, run_dir: Path, count: int, rate: float,
+                       rate_seconds: float, say: Callable[[str], None] = print) -> PipelineFigures:
+    bench = _Bench(bootstrap_servers, database_url, run_dir, say)
+    bench.create_topics()
+    worker = bench.start_worker()
+    try:
+        return _measure(bench, worker, count, rate, rate_seconds)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        bench.delete_topics()
+
+
+def _measure(bench: _Bench, worker: subprocess.Popen, count: int, rate: float, rate_seconds: float):
+    warm = bench.events(50)
+    bench.say("warming up the worker ...")
+    bench.publish(warm)
+    done = _case_count(warm)
+    bench.wait_processed(done, worker, timeout_s=180)
+    full = bench.events(count)
+    bench.say(f"full speed: {len(full)} events ...")
+    started = time.perf_counter()
+    bench.publish(full)
+    published = time.perf_counter()
+    done += _case_count(full)
+    finished = bench.wait_processed(done, worker)
+    fixed = bench.events(int(rate * rate_seconds))
+    bench.say(f"fixed rate: {len(fixed)} events at {rate:.0f}/s ...")
+    rate_started = time.perf_counter()
+    bench.publish(fixed, rate)
+    done += _case_count(fixed)
+    bench.wait_processed(done, worker)
+    rate_elapsed = time.perf_counter() - rate_started
+    bench.say("raw consume baseline and latencies ...")
+    cases, raw_seconds = bench.read(bench.names["cases"])
+    followups, _ = bench.read(bench.names["followups"])
+    ids = lambda evs: {e["event_id"] for e in evs}  # noqa: E731
+    return PipelineFigures(_case_count(full), finished - started, published - started, rate, len(fixed),
+                           rate_elapsed, _latencies(cases, followups, ids(fixed)),
+                           _latencies(cases, followups, ids(full)), len(cases), raw_seconds)
+
+
+def summary(figures: PipelineFigures) -> list[tuple[str, str]]:
+    p = lambda values, q: f"{percentile(values, q):.0f} ms" if values else "-"  # noqa: E731
+    return [
+        ("end to end, full speed", f"{figures.end_to_end:,.0f} events/s ({figures.full_events} case events in "
+                                   f"{figures.full_seconds:.2f} s; publishing alone {figures.publish_seconds:.2f} s)"),
+        ("raw kafka-python consume", f"{figures.raw_rate:,.0f} messages/s ({figures.raw_messages} messages)"),
+        ("ratio end to end / raw", f"{figures.end_to_end / figures.raw_rate:.3f}"),
+        (f"latency at {figures.rate:.0f}/s p50", p(figures.rate_latencies_ms, 0.5)),
+        (f"latency at {figures.rate:.0f}/s p99", p(figures.rate_latencies_ms, 0.99)),
+        ("latency at full speed p50 / p99", f"{p(figures.full_latencies_ms, 0.5)} / {p(figures.full_latencies_ms, 0.99)}"),
+        ("routed events measured", f"{len(figures.rate_latencies_ms)} at fixed rate, "
+                                   f"{len(figures.full_latencies_ms)} at full speed"),
+        ("mean latency at fixed rate", f"{statistics.fmean(figures.rate_latencies_ms):.0f} ms"
+         if figures.rate_latencies_ms else "-"),
+    ]
