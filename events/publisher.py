@@ -150,7 +150,7 @@ class Publisher:
         sent = iter(self.send_prepared(sendable))
         return [next(sent) if isinstance(p, Prepared) else p for p in prepared]
 
-    def publish_stream(self, events: Iterable[Any], window: int = 10_000, chunk: int = 1000) -> Iterator[Result]:
+    def publish_stream(self, events: Iterable[Any], window: int = 20_000, chunk: int = 5000) -> Iterator[Result]:
         """Check and send events as they come, yielding one result per event in order.
 
         Unlike publish_batch it does not wait for acknowledgements batch by batch: up to `window` events

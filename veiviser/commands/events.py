@@ -108,7 +108,7 @@ def _simulate_publish(settings: Settings, events, rate: float | None, advance) -
     from events.publisher import Accepted
 
     outcome = {"accepted": 0, "other": 0}
-    chunk = 1000 if rate is None else max(1, min(1000, int(rate / 10)))
+    chunk = 5000 if rate is None else max(1, min(1000, int(rate / 10)))
     with _publisher(settings) as publisher:
         for result in publisher.publish_stream(events, chunk=chunk):
             outcome["accepted" if isinstance(result, Accepted) else "other"] += 1
