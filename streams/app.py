@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
+from geo.regions import editions
 from geo.routing import default_router
 from streams.capacity import booking_changes
 from streams.errors import SettingsProblem
@@ -164,6 +165,7 @@ def run_worker(wiring: Wiring, loglevel: str = "warning") -> None:
     from infra.migrations import apply_migrations
 
     apply_migrations(wiring.database_url)
+    editions()  # load the boundary editions now, not on the first event (seconds of latency otherwise)
     if wiring.settings.metrics_port:
         from prometheus_client import start_http_server
 

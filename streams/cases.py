@@ -6,13 +6,13 @@ case.updated that changes where the person is or what routing depends on. An eve
 has not seen (its case.opened went elsewhere or is missing) still gets a state with status "unknown", so
 its audit trail is complete and nothing is dropped.
 
+Events are treated as read-only values: a state shares their nested values and never mutates them.
 Locations are personal data: they live only in the state (the routing stage); `audit_detail` is the event
 as the audit trail keeps it, with coordinates removed.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -72,13 +72,13 @@ def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
 
 
 def _opened(state: CaseState, payload: Mapping[str, Any], reopened: bool) -> Step:
-    profile = {k: copy.deepcopy(payload[k]) for k in PROFILE_FIELDS if k in payload}
-    new = replace(state, status=OPEN, profile=profile, locations=tuple(copy.deepcopy(payload["locations"])))
+    profile = {k: payload[k] for k in PROFILE_FIELDS if k in payload}
+    new = replace(state, status=OPEN, profile=profile, locations=tuple(payload["locations"]))
     return Step(new, True, "case opened again: profile replaced" if reopened else "")
 
 
 def _updated(state: CaseState, payload: Mapping[str, Any]) -> Step:
-    changed = {k: copy.deepcopy(v) for k, v in payload.items() if k != "case_id"}
+    changed = {k: v for k, v in payload.items() if k != "case_id"}
     profile = {**state.profile, **{k: v for k, v in changed.items() if k in PROFILE_FIELDS}}
     locations = tuple(changed["locations"]) if "locations" in changed else state.locations
     new = replace(state, profile=profile, locations=locations)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from events.timestamps import parse_timestamp
@@ -77,10 +79,28 @@ def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def explanation(decision: Decision) -> dict[str, Any]:
-    """What the ledger keeps of a decision: everything except the placed locations' distances."""
-    plain = decision.to_dict()
+    """What the ledger keeps of a decision (no coordinates: a Decision never has them), JSON-ready.
+
+    Built field by field: dataclasses.asdict deep-copies and was the router's largest cost after geo."""
+    plain = {f.name: _plain(getattr(decision, f.name)) for f in fields(decision)}
     plain["explain"] = decision.explain()
     return plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, str | int | float | bool) or value is None:
+        return None if isinstance(value, float) and value != value else value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def status_events(event: Mapping[str, Any], registry: Registry) -> list[StatusEvent]:

@@ -104,3 +104,12 @@ def test_office_status_closes_every_service_point_of_the_unit():
     assert all(e.kind is StatusKind.CLOSED_FOR_GOOD for e in closing)
     opening = routing.status_events(factory.office("1804", "open", staff=3), registry)
     assert {e.kind for e in opening} == {StatusKind.OPENED, StatusKind.STAFF_CHANGE}
+
+
+def test_the_explanation_equals_the_decision_as_geo_serializes_it():
+    event = factory.opened("case-1")
+    case = routing.to_geo_case(fold(None, event).state, load_registry())
+    decision = route(case, at=event["occurred_at"])
+    plain = routing.explanation(decision)
+    assert plain.pop("explain") == decision.explain()
+    assert plain == decision.to_dict()
