@@ -259,3 +259,12 @@ def test_ties_go_to_the_lower_id():
     assert decision.point_id == "sp-1804-a"
     assert [c.rejected for c in decision.candidates] == [None, Rejection.FARTHER]
     assert decision.candidates[0].minutes == decision.candidates[1].minutes
+
+
+@SETTINGS
+@given(data=st.data())
+def test_no_decision_contains_coordinates(data):
+    at = data.draw(st.sampled_from(TIMES))
+    case = data.draw(cases(protection=st.sampled_from(["none", "confidential", "strictly_confidential"])))
+    text = json.dumps(route(case, at=at).to_dict())
+    assert all(repr(c) not in text for loc in case.locations for c in (loc.lon, loc.lat))
