@@ -96,8 +96,7 @@ class Edition:
     piece_muni: np.ndarray
     piece_land: np.ndarray
     tree: shapely.STRtree
-    utm_muni: np.ndarray  # per subdivided piece in UTM 33N (for snapping and distances)
-    utm_land: np.ndarray
+    # utm_tree indexes the same pieces projected to UTM 33N (metres: snapping and distances), same order
     utm_tree: shapely.STRtree
     mainland: int
     neighbours: dict[str, frozenset[str]]
@@ -245,7 +244,7 @@ def _load_edition(spec: dict, cfg: dict, join_m: float) -> Edition:
         valid_to=parse_date(spec.get("valid_to"), "valid_to"), codes=np.array(codes), names=np.array(names),
         regions=region_arr, reference=np.array(reference), geoms=np.array(geoms, dtype=object),
         pieces=np.array(pieces, dtype=object), piece_muni=piece_muni, piece_land=piece_land, tree=shapely.STRtree(pieces),
-        utm_muni=piece_muni, utm_land=piece_land, utm_tree=shapely.STRtree(utm_pieces), mainland=mainland,
+        utm_tree=shapely.STRtree(utm_pieces), mainland=mainland,
         neighbours=_neighbours(np.array(parts_utm, dtype=object), region_arr[part_muni_arr],
                                float(cfg["neighbour_distance_m"])))
 
@@ -335,12 +334,12 @@ def _snap(edition, x, y, missing, muni, land, distance, snapped) -> None:
     best = np.full(len(missing), -1)
     if len(src):
         d = shapely.distance(points[src], edition.utm_tree.geometries[piece])
-        order = np.lexsort((edition.utm_muni[piece], d, src))  # nearest, then lowest municipality index
+        order = np.lexsort((edition.piece_muni[piece], d, src))  # nearest, then lowest municipality index
         first = np.unique(src[order], return_index=True)[1]
         near[src[order][first]], best[src[order][first]] = d[order][first], piece[order][first]
     ok = best >= 0
     idx = missing[ok]
-    muni[idx], land[idx] = edition.utm_muni[best[ok]], edition.utm_land[best[ok]]
+    muni[idx], land[idx] = edition.piece_muni[best[ok]], edition.piece_land[best[ok]]
     snapped[idx], distance[idx] = True, near[ok]
     far = np.flatnonzero(~ok)
     if len(far):
