@@ -19,7 +19,8 @@ from referencing.jsonschema import DRAFT7
 
 from events.errors import ContractError
 
-__all__ = ["SCHEMAS", "event_names", "versions", "schema", "validator", "envelope_validator", "format_checker"]
+__all__ = ["SCHEMAS", "event_names", "versions", "schema", "validator", "envelope_validator", "format_checker",
+           "standalone"]
 
 SCHEMAS = Path(__file__).parent / "schemas"
 SHARED = ("common", "envelope")
@@ -100,3 +101,25 @@ def validator(name: str, version: int = 1) -> Draft7Validator:
 
 def envelope_validator() -> Draft7Validator:
     return validator("envelope", 1)
+
+
+def standalone(name: str, version: int = 1) -> dict[str, Any]:
+    """The schema of one event with every reference written out in place (for OpenAPI documents)."""
+    document = schema(name, version)
+    resolved = _inline(document, _registry().resolver(document["$id"]))
+    merged = {k: v for k, v in resolved.items() if not k.startswith("$") and k not in ("allOf", "definitions")}
+    envelope = resolved["allOf"][0]
+    properties = {**envelope["properties"], **resolved["properties"]}
+    return {**merged, "type": "object", "additionalProperties": False, "required": envelope["required"],
+            "properties": properties}
+
+
+def _inline(value: Any, resolver: Any) -> Any:
+    if isinstance(value, list):
+        return [_inline(item, resolver) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$ref" in value:
+        target = resolver.lookup(value["$ref"])
+        return _inline(target.contents, target.resolver)
+    return {key: _inline(item, resolver) for key, item in value.items() if key != "definitions"}

@@ -77,9 +77,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _body_schema(batch: bool) -> dict[str, Any]:
-    envelope = {k: v for k, v in contract.schema("envelope").items() if not k.startswith("$")}
+    event = {"oneOf": [contract.standalone(name) for name in contract.event_names()]}
     schema = {"type": "object", "required": ["events"], "properties": {"events": {"type": "array",
-              "items": envelope}}} if batch else envelope
+              "items": event}}} if batch else event
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 

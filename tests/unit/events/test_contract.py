@@ -66,3 +66,14 @@ def test_a_case_carries_everything_routing_needs():
 def test_an_unknown_event_is_a_contract_error_that_lists_the_known_ones():
     with pytest.raises(Exception, match="case.opened"):
         contract.schema("case.reopened")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_EVENTS))
+def test_standalone_schemas_judge_like_the_files(name):
+    from tests.unit.events.examples import broken, event
+
+    standalone = Draft7Validator(contract.standalone(name), format_checker=contract.format_checker())
+    assert "$ref" not in json.dumps(contract.standalone(name))
+    assert not list(standalone.iter_errors(event(name)))
+    bad, _ = broken(name)
+    assert bool(list(standalone.iter_errors(bad))) == bool(list(contract.validator(name).iter_errors(bad)))

@@ -159,7 +159,11 @@ def test_openapi_document_describes_both_endpoints_and_their_answers(world):
     for path in ("/v1/events", "/v1/events/batch"):
         post_op = document["paths"][path]["post"]
         assert {"202", "401", "403", "413", "422", "503"} <= set(post_op["responses"])
-        assert "requestBody" in post_op
+        body = post_op["requestBody"]["content"]["application/json"]["schema"]
+        alternatives = body["oneOf"] if path == "/v1/events" else body["properties"]["events"]["items"]["oneOf"]
+        names = {alt["properties"]["event_name"]["const"] for alt in alternatives}
+        assert len(names) == 12 and "case.opened" in names
+        assert "$ref" not in json.dumps(alternatives)
 
 
 def test_tokens_setting_is_parsed_and_checked_without_echoing_tokens():
