@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,7 @@ async def _wait_ready(offices: OfficeStatusTable) -> None:
 async def _process_or_exit(agent: RouterAgent, batch: list) -> None:
     messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
                                                 e.message.key)) for e in batch]
+    started = time.perf_counter()
     try:
         summary = await agent.process(messages)
     except asyncio.CancelledError:
@@ -146,7 +148,8 @@ async def _process_or_exit(agent: RouterAgent, batch: list) -> None:
         log.critical("router: the batch could not be processed; exiting without acknowledging it", exc_info=True)
         logging.shutdown()
         os._exit(CRASH_EXIT)
-    log.debug("router batch: %s", summary)
+    log.info("router batch of %d in %.0f ms: %s", len(messages), (time.perf_counter() - started) * 1000,
+             summary.outcomes)
 
 
 def _sender(app: Any):
