@@ -168,6 +168,7 @@ class Publisher:
 
     def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
         """Send checked messages in order and wait for their acknowledgements."""
+        self._partitions.refresh()
         pending = [(m, self._send(m)) for m in messages]
         self._producer.flush(timeout=self.timeout_s)
         return [_outcome(m, future) for m, future in pending]
@@ -203,7 +204,8 @@ def _producer(bootstrap_servers: str, producing_system: str | None, overrides: d
 class Partitions:
     """The partition of each key, as kafka-python's default partitioner picks it (murmur2 of the key over
     all partitions), remembered per key: events of one case come in runs, and hashing in Python is a
-    tenth of the cost of a send. The memory is dropped when a topic's partition count changes."""
+    tenth of the cost of a send. `refresh()` (called before every batch or chunk) drops what it remembers
+    of a topic whose partition count changed."""
 
     LIMIT = 200_000
 
@@ -226,6 +228,10 @@ class Partitions:
             self._known.clear()
         self._known[(topic, key)] = chosen
         return chosen
+
+    def refresh(self) -> None:
+        for topic in list(self._counts):
+            self._partitions(topic)
 
     def _partitions(self, topic: str) -> list[int]:
         try:
