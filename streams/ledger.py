@@ -155,9 +155,10 @@ class Ledger:
             with conn, conn.cursor() as cur:
                 return self._record(cur, batch)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            # includes deadlocks and serialization failures (subclasses): retrying the batch resolves them
             self.close()
-            raise TransientError(f"the ledger database is unavailable ({str(exc).strip()[:300]}); "
-                                 "retrying the batch") from exc
+            raise TransientError(f"the ledger database is unavailable or the batch conflicted "
+                                 f"({str(exc).strip()[:300]}); retrying the batch") from exc
 
     def _connection(self):
         if self._conn is None or self._conn.closed:

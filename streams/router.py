@@ -15,6 +15,7 @@ backoff and never dead-letters it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from geo.offices import OfficeBoard
 from geo.routing import Router
 from streams import metrics
 from streams.cases import CaseState
+from streams.errors import TransientError
 from streams.ledger import Decided, DecisionRow, Incoming, Ledger, Slot
 from streams.retry import Backoff, retry_async
 from streams.routing import explanation, followup, to_geo_case
@@ -122,10 +124,21 @@ class RouterAgent:
         summary.dead_letters = len(outputs)
         outputs.extend(self._followup(f) for f in recorded.followups)
         summary.followups = len(recorded.followups)
-        await self.send(outputs)
+        if outputs:
+            await retry_async(lambda: self._send(outputs), self.backoff, self._retrying)
         for outcome, n in summary.outcomes.items():
             metrics.count(AGENT, outcome, n)
         return summary
+
+    async def _send(self, outputs: list[Output]) -> None:
+        """Send and await delivery; a broker error is transient (the whole list is sent again: follow-up
+        and dead-letter receivers dedupe, a follow-up by its id)."""
+        try:
+            await self.send(outputs)
+        except (asyncio.CancelledError, TransientError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the broker is away or refused: retry, never drop
+            raise TransientError(f"sending {len(outputs)} message(s) failed: {type(exc).__name__}: {exc}") from exc
 
     async def _record(self, incoming: list[Incoming]):
         return self.ledger.record(incoming)

@@ -121,3 +121,19 @@ def test_a_fully_booked_office_is_avoided_and_a_cancellation_frees_it(database_u
                                                      "cancelled_by": "office", "reason": "rescheduled"})
     asyncio.run(agent.process(messages([cancel, factory.opened(factory.case_id())])))
     assert json.loads(sent[-1].value)["point_id"] == point.id
+
+
+def test_a_broker_error_while_sending_is_retried_not_lost(database_url):
+    agent, sent = make_agent(database_url)
+    real_send, failures = agent.send, [2]
+
+    async def flaky_send(outputs):
+        if failures[0]:
+            failures[0] -= 1
+            raise ConnectionError("broker away")
+        await real_send(outputs)
+
+    agent.send = flaky_send
+    summary = asyncio.run(agent.process(messages([factory.opened(factory.case_id())])))
+    assert summary.outcomes == {"ok": 1} and failures == [0]
+    assert [o.topic for o in sent] == ["follow"]
