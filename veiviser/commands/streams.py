@@ -7,6 +7,11 @@ import click
 from streams.errors import StreamError
 from veiviser.settings import Settings
 
+
+class CaseNotFound(StreamError):
+    """The ledger has no such case."""
+
+
 ERRORS = (StreamError,)
 
 
@@ -53,10 +58,40 @@ def bench_pipeline(settings: Settings, count: int, rate: float, seconds: float) 
     console.print(table)
 
 
+@click.command(name="history", help="Why a case went where it did: every event and decision in order, and the "
+               "current decision's explanation (from the router's ledger).")
+@click.argument("case_id")
+@click.pass_obj
+def history(settings: Settings, case_id: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from infra.stack import endpoints
+    from streams.history import case_history
+
+    console = Console()
+    found = case_history(endpoints(settings).database_url, case_id)
+    if found is None:
+        raise CaseNotFound(f"case {case_id!r} is not in the ledger; check the id (case ids are as in the events' "
+                           "payload.case_id) and that a router worker has consumed its events")
+    table = Table("seq", "occurred", "entry", "event", "what", title=f"case {case_id} ({found.status}, "
+                  f"{found.events_seen} events)")
+    for e in found.entries:
+        table.add_row(str(e.seq), e.occurred_at[:19], e.entry, e.event_name, e.summary)
+    console.print(table)
+    for line in found.explain:
+        console.print(line, markup=False)
+
+
 def register(cli: click.Group, bench: click.Group) -> None:
     worker = cli.commands.get("worker")
     if worker is None:
         worker = click.Group("worker", help="Run a stream worker (several share the partitions of a group).")
         cli.add_command(worker)
     worker.add_command(router)
+    case = cli.commands.get("case")
+    if case is None:
+        case = click.Group("case", help="Look at a case.")
+        cli.add_command(case)
+    case.add_command(history)
     bench.add_command(bench_pipeline)

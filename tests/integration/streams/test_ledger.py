@@ -167,3 +167,18 @@ def test_bookings_are_counted_in_the_same_transaction_and_seen_by_later_decision
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT booked FROM streams_office_bookings WHERE consumer = %s", (ledger.consumer,))
         assert cur.fetchall() == [(0,)]
+
+
+def test_the_history_shows_every_event_and_decision_in_order_with_the_current_explanation(ledger, database_url):
+    from streams.history import case_history
+
+    a = factory.case_id()
+    ledger.record(incoming([factory.opened(a), factory.requested(a), factory.closed(a)]))
+    found = case_history(database_url, a)
+    assert found.status == "closed" and found.events_seen == 3
+    assert [(e.seq, e.entry, e.event_name) for e in found.entries] == [
+        (1, "event", "case.opened"), (2, "decision", "case.opened"), (3, "event", "appointment.requested"),
+        (4, "decision", "appointment.requested"), (5, "event", "case.closed")]
+    assert "office_appointment at sp-1804" in found.entries[3].summary
+    assert found.current["explanation"] == {"why": "appointment.requested"}
+    assert case_history(database_url, factory.case_id()) is None
