@@ -118,12 +118,15 @@ def _simulate_publish(settings: Settings, events, rate: float | None, advance) -
 
 @click.command(name="publish", help="Events/s through the library and the HTTP intake, against raw kafka-python.")
 @click.option("--events", "count", type=click.IntRange(100), default=20_000, show_default=True)
-@click.option("--batch", "batch_size", type=click.IntRange(1, 2000), default=500, show_default=True)
+@click.option("--batch", "batch_size", type=click.IntRange(1, 2000), default=500, show_default=True,
+              help="Events per HTTP batch.")
+@click.option("--rounds", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Alternating raw/library rounds; figures are medians.")
 @click.pass_obj
-def bench_publish(settings: Settings, count: int, batch_size: int) -> None:
+def bench_publish(settings: Settings, count: int, batch_size: int, rounds: int) -> None:
     from services.intake.bench import run_publish_bench
 
-    run_publish_bench(settings, count, batch_size, console)
+    run_publish_bench(settings, count, batch_size, console, rounds)
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
