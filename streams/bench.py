@@ -71,6 +71,7 @@ class _Bench:
     run_dir: Path
     say: Callable[[str], None]
     suffix: str = uuid.uuid4().hex[:10]
+    settle_s: float = 10.0
 
     def __post_init__(self) -> None:
         self.names = {k: f"bench.{k}.{self.suffix}" for k in ("cases", "offices", "followups", "dead")}
@@ -91,13 +92,13 @@ class _Bench:
         admin.delete_topics(list(self.names.values()))
         admin.close()
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, index: int = 0) -> subprocess.Popen:
         env = {**os.environ, "VEIVISER_STREAMS_GROUP": self.group, "VEIVISER_STREAMS_LEDGER_CONSUMER": self.group,
                "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.names["cases"],
                "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.names["offices"],
                "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.names["followups"],
                "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.names["dead"]}
-        self.log = self.run_dir / f"bench-{self.group}.log"
+        self.log = self.run_dir / f"bench-{self.group}-{index}.log"
         self.run_dir.mkdir(parents=True, exist_ok=True)
         return subprocess.Popen([str(VEIVISER), "worker", "router", "--loglevel", "info"], env=env,
                                 stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -124,13 +125,14 @@ class _Bench:
             cur.execute("SELECT count(*) FROM streams_processed_events WHERE consumer = %s", (self.group,))
             return cur.fetchone()[0]
 
-    def wait_processed(self, count: int, worker: subprocess.Popen, timeout_s: float = 600) -> float:
+    def wait_processed(self, count: int, workers: list[subprocess.Popen], timeout_s: float = 600) -> float:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.processed() >= count:
                 return time.perf_counter()
-            if worker.poll() is not None:
-                raise RuntimeError(f"the worker stopped (exit {worker.returncode}); see {self.log}")
+            stopped = [w for w in workers if w.poll() is not None]
+            if stopped:
+                raise RuntimeError(f"a worker stopped (exit {stopped[0].returncode}); see {self.run_dir}")
             time.sleep(0.05)
         raise RuntimeError(f"not all {count} events were processed in {timeout_s} s; see {self.log}")
 
@@ -166,27 +168,31 @@ def _latencies(cases: list, followups: list, event_ids: set[str]) -> list[float]
 
 
 def run_pipeline_bench(bootstrap_servers: str, database_url: str, run_dir: Path, count: int, rate: float,
-                       rate_seconds: float, say: Callable[[str], None] = print) -> PipelineFigures:
+                       rate_seconds: float, say: Callable[[str], None] = print, workers: int = 1) -> PipelineFigures:
     bench = _Bench(bootstrap_servers, database_url, run_dir, say)
     bench.create_topics()
-    worker = bench.start_worker()
+    started = [bench.start_worker(i) for i in range(workers)]
     try:
-        return _measure(bench, worker, count, rate, rate_seconds)
+        return _measure(bench, started, count, rate, rate_seconds)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in started:
+            worker.send_signal(signal.SIGTERM)
+        for worker in started:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         bench.delete_topics()
 
 
-def _measure(bench: _Bench, worker: subprocess.Popen, count: int, rate: float, rate_seconds: float):
+def _measure(bench: _Bench, worker: list[subprocess.Popen], count: int, rate: float, rate_seconds: float):
     warm = bench.events(50)
     bench.say("warming up the worker ...")
     bench.publish(warm)
     done = _case_count(warm)
     bench.wait_processed(done, worker, timeout_s=180)
+    if len(worker) > 1:  # every worker must hold partitions before the clock starts
+        time.sleep(bench.settle_s)
     full = bench.events(count)
     bench.say(f"full speed: {len(full)} events ...")
     started = time.perf_counter()

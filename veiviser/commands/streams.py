@@ -37,8 +37,9 @@ def router(settings: Settings, loglevel: str) -> None:
               help="events published at full speed")
 @click.option("--rate", type=click.FloatRange(1), default=1000, show_default=True, help="fixed rate, events/s")
 @click.option("--seconds", type=click.FloatRange(1), default=10, show_default=True, help="length of the fixed-rate run")
+@click.option("--workers", type=click.IntRange(1, 3), default=1, show_default=True, help="router workers in the group")
 @click.pass_obj
-def bench_pipeline(settings: Settings, count: int, rate: float, seconds: float) -> None:
+def bench_pipeline(settings: Settings, count: int, rate: float, seconds: float, workers: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -51,8 +52,8 @@ def bench_pipeline(settings: Settings, count: int, rate: float, seconds: float) 
     apply_migrations(found.database_url)
     with console.status("benchmarking the pipeline") as status:
         figures = run_pipeline_bench(found.bootstrap_servers, found.database_url, settings.run_path / "streams",
-                                     count, rate, seconds, say=lambda text: status.update(text))
-    table = Table("measure", "figure", title="veiviser bench pipeline (one router worker)")
+                                     count, rate, seconds, say=lambda text: status.update(text), workers=workers)
+    table = Table("measure", "figure", title=f"veiviser bench pipeline ({workers} router worker(s))")
     for row in summary(figures):
         table.add_row(*row)
     console.print(table)
