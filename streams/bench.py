@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -183,6 +184,7 @@ def run_pipeline_bench(bootstrap_servers: str, database_url: str, run_dir: Path,
             except subprocess.TimeoutExpired:
                 worker.kill()
         bench.delete_topics()
+        shutil.rmtree(run_dir / bench.group, ignore_errors=True)  # the workers' faust data dir (logs stay)
 
 
 def _measure(bench: _Bench, worker: list[subprocess.Popen], count: int, rate: float, rate_seconds: float):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,6 +107,7 @@ class Pipeline:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+        shutil.rmtree(ROOT / ".run" / "streams" / self.group, ignore_errors=True)  # the workers' faust data dir
 
     def wait_log(self, index: int, text: str, timeout_s: float = 90) -> None:
         """Wait until worker `index` logged `text` (e.g. that it got partitions)."""
