@@ -78,13 +78,15 @@ class Prepared:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
+CONTENT_TYPE = ("content_type", b"application/json")
 HEADER_FIELDS = ("event_id", "event_name", "schema_version", "producing_system", "correlation_id", "causation_id")
 
 
 def headers_of(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
     """Kafka headers of an event: its envelope fields (so consumers can route without parsing the value)."""
-    found = [(name, str(event[name]).encode()) for name in HEADER_FIELDS if event.get(name) is not None]
-    return [*found, ("content_type", b"application/json")]
+    headers = [(name, str(value).encode()) for name in HEADER_FIELDS if (value := event.get(name)) is not None]
+    headers.append(CONTENT_TYPE)
+    return headers
 
 
 def prepare(event: Any, producing_system: str | None = None, topic_map: Mapping[str, str] | None = None

@@ -57,13 +57,14 @@ def route(name: str) -> Route:
 
 def key_of(name: str, payload: Any) -> str | None:
     """The ordering key an event must carry (case id, office id, 'worker id:shift date'), or None."""
-    fields = ROUTES.get(name) if isinstance(name, str) else None
-    if fields is None or not isinstance(payload, dict):
+    route = ROUTES.get(name) if isinstance(name, str) else None
+    if route is None or not isinstance(payload, dict):
         return None
-    values = [payload.get(f) for f in fields.key_fields]
-    if not all(isinstance(v, str) for v in values):
-        return None
-    return ":".join(values)
+    if len(route.key_fields) == 1:  # the common case, kept quick
+        value = payload.get(route.key_fields[0])
+        return value if isinstance(value, str) else None
+    values = [payload.get(f) for f in route.key_fields]
+    return ":".join(values) if all(isinstance(v, str) for v in values) else None
 
 
 def key_description(name: str) -> str:
