@@ -3,6 +3,7 @@
     veiviser.case-events.v1 ──▶ agent "router" (concurrency 1) ──▶ veiviser.followups.v1   (key = case id)
                                      │        │                 └─▶ veiviser.dead-letter.v1 (origin in headers)
     veiviser.office-status.v1 ──▶ OfficeStatusTable (every worker reads all partitions) ──▶ geo.OfficeBoard
+                              └─▶ agent "office-status" (in the group): bad status messages dead-lettered
                                      └──▶ PostgreSQL ledger (streams.ledger)
 
 The agent takes batches (`take_events`): faust acknowledges the batch's messages only after the body
@@ -35,6 +36,8 @@ from streams.offices import OfficeStatusTable
 from streams.retry import Backoff
 from streams.router import AGENT, Message, RouterAgent, decider
 from streams.stages import Origin, Output
+from streams.statuscheck import AGENT as STATUS_AGENT
+from streams.statuscheck import StatusCheckAgent
 
 __all__ = ["StreamSettings", "load_stream_settings", "Wiring", "bootstrap", "run_worker", "FOLLOWUPS", "CRASH_EXIT"]
 
@@ -86,6 +89,7 @@ class Wiring:
     ledger: Ledger
     offices: OfficeStatusTable
     agent: RouterAgent
+    checker: StatusCheckAgent
 
 
 def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
@@ -107,7 +111,9 @@ def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
     agent = RouterAgent(ledger, _sender(app), followups_topic=stream.followups_topic,
                         dead_letter_topic=stream.dead_letter_topic,
                         backoff=Backoff(stream.retry_first_s, stream.retry_max_s))
-    wiring = Wiring(app, stream, database_url, ledger, offices, agent)
+    checker = StatusCheckAgent(router.registry, _sender(app), dead_letter_topic=stream.dead_letter_topic,
+                               backoff=Backoff(stream.retry_first_s, stream.retry_max_s))
+    wiring = Wiring(app, stream, database_url, ledger, offices, agent, checker)
     _register(wiring)
     return wiring
 
@@ -126,6 +132,13 @@ def _register(wiring: Wiring) -> None:
         async for batch in events_stream.take_events(stream.batch_size, within=stream.batch_within_s):
             await _process_or_exit(wiring.agent, batch)
 
+    statuses = app.topic(stream.office_status_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(statuses, name=STATUS_AGENT, concurrency=1)
+    async def check_status(status_stream):
+        async for batch in status_stream.take_events(stream.batch_size, within=0.5):
+            await _process_or_exit(wiring.checker, batch)
+
     app.task(wiring.offices.run)
 
 
@@ -136,7 +149,7 @@ async def _wait_ready(offices: OfficeStatusTable) -> None:
         log.warning("office status not caught up after %.0f s: routing with what is known", READY_WAIT_S)
 
 
-async def _process_or_exit(agent: RouterAgent, batch: list) -> None:
+async def _process_or_exit(agent: RouterAgent | StatusCheckAgent, batch: list) -> None:
     messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
                                                 e.message.key)) for e in batch]
     started = time.perf_counter()
@@ -145,11 +158,12 @@ async def _process_or_exit(agent: RouterAgent, batch: list) -> None:
     except asyncio.CancelledError:
         raise
     except BaseException:  # noqa: BLE001 - crash-only: never let faust acknowledge an unprocessed batch
-        log.critical("router: the batch could not be processed; exiting without acknowledging it", exc_info=True)
+        log.critical("%s: the batch could not be processed; exiting without acknowledging it",
+                     type(agent).__name__, exc_info=True)
         logging.shutdown()
         os._exit(CRASH_EXIT)
-    log.info("router batch of %d in %.0f ms: %s", len(messages), (time.perf_counter() - started) * 1000,
-             summary.outcomes)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    log.info("%s batch of %d in %.0f ms: %s", type(agent).__name__, len(messages), elapsed_ms, summary.outcomes)
 
 
 def _sender(app: Any):

@@ -15,48 +15,27 @@ backoff and never dead-letters it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from events import topics
 from events.validation import check
 from geo.offices import OfficeBoard
 from geo.routing import Router
-from streams import metrics
 from streams.cases import CaseState
-from streams.errors import TransientError
+from streams.delivery import Message, Send, Summary, deliver, on_retry
 from streams.ledger import Decided, DecisionRow, Incoming, Ledger, Slot
 from streams.retry import Backoff, retry_async
 from streams.routing import explanation, followup, to_geo_case
-from streams.stages import Handled, Origin, Outcome, Output, Stages, dead_letter, handle
+from streams.stages import Handled, Outcome, Output, Stages, dead_letter, handle
 
 __all__ = ["Message", "Summary", "RouterAgent", "decider", "router_stages", "AGENT"]
 
 log = logging.getLogger(__name__)
 AGENT = "router"
 DEFAULT_BACKOFF = Backoff()
-Send = Callable[[Sequence[Output]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Message:
-    value: bytes | None
-    origin: Origin
-
-
-@dataclass
-class Summary:
-    outcomes: dict[str, int] = field(default_factory=dict)
-    followups: int = 0
-    dead_letters: int = 0
-
-    def add(self, outcome: str, n: int = 1) -> None:
-        if n:
-            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
 
 
 def _deserialize(raw: bytes) -> Any:
@@ -114,7 +93,7 @@ class RouterAgent:
                 raws[item.event_id] = message
             elif handled.dead_lettered:
                 outputs.append(self._dead_letter(handled, message))
-        recorded = await retry_async(lambda: self._record(incoming), self.backoff, self._retrying)
+        recorded = await retry_async(lambda: self._record(incoming), self.backoff, on_retry(AGENT))
         summary.outcomes.pop(Outcome.OK.value, None)
         summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
         summary.add("duplicate", len(recorded.duplicates))
@@ -124,28 +103,12 @@ class RouterAgent:
         summary.dead_letters = len(outputs)
         outputs.extend(self._followup(f) for f in recorded.followups)
         summary.followups = len(recorded.followups)
-        if outputs:
-            await retry_async(lambda: self._send(outputs), self.backoff, self._retrying)
-        for outcome, n in summary.outcomes.items():
-            metrics.count(AGENT, outcome, n)
+        await deliver(self.send, outputs, self.backoff, AGENT)
+        summary.count(AGENT)
         return summary
-
-    async def _send(self, outputs: list[Output]) -> None:
-        """Send and await delivery; a broker error is transient (the whole list is sent again: follow-up
-        and dead-letter receivers dedupe, a follow-up by its id)."""
-        try:
-            await self.send(outputs)
-        except (asyncio.CancelledError, TransientError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the broker is away or refused: retry, never drop
-            raise TransientError(f"sending {len(outputs)} message(s) failed: {type(exc).__name__}: {exc}") from exc
 
     async def _record(self, incoming: list[Incoming]):
         return self.ledger.record(incoming)
-
-    def _retrying(self, attempt: int, error: Exception) -> None:
-        metrics.RETRIES.labels(agent=AGENT, outcome="transient").inc()
-        log.warning("router: transient failure, retry %d of the batch: %s", attempt, error)
 
     def _dead_letter(self, handled: Handled, message: Message) -> Output:
         return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)

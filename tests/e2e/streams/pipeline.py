@@ -79,10 +79,10 @@ class Pipeline:
         thread.start()
         return thread
 
-    def publish_raw(self, messages: list[tuple[bytes, bytes]]) -> None:
+    def publish_raw(self, messages: list[tuple[bytes, bytes]], topic: str | None = None) -> None:
         with Publisher(self.bootstrap_servers) as publisher:
             for key, value in messages:
-                publisher.send_raw(self.cases, value, key, [])
+                publisher.send_raw(topic or self.cases, value, key, [])
             publisher.flush()
 
     # -- workers --------------------------------------------------------------------------------------------
