@@ -78,18 +78,19 @@ class Intake:
 
     def _publish(self, system: str, prepared: list[Prepared], stored: dict[str, Receipt]) -> Outcome:
         unique = list({p.event_id.lower(): p for p in prepared}.values())
-        fresh = [p for p in unique if p.event_id.lower() not in stored]
-        claimed = self.receipts.claim(system, [(p.event_id.lower(), digest(p.value)) for p in fresh])
-        mine = [p for p in fresh if p.event_id.lower() in claimed]
+        done = {key: r for key, r in stored.items() if r.status == "accepted"}
+        # new ids, and ids a crashed request left pending (taken over once the claim is stale)
+        open_ = [p for p in unique if p.event_id.lower() not in done]
+        claimed = self.receipts.claim(system, [(p.event_id.lower(), digest(p.value)) for p in open_])
+        mine = [p for p in open_ if p.event_id.lower() in claimed]
         results = self.publisher.send_prepared(mine)
         sent = [(r.event_id.lower(), r.topic, r.partition, r.offset) for r in results if isinstance(r, Accepted)]
         self.receipts.accept(sent)
         self.receipts.release([r.event_id.lower() for r in results if not isinstance(r, Accepted)])
-        busy = len(claimed) < len(fresh) or any(r.status != "accepted" for r in stored.values())
-        if len(sent) < len(mine) or busy:
+        if len(sent) < len(mine) or len(claimed) < len(open_):
             return _unavailable("some events were not acknowledged by the broker or are being published by "
                                 "another request right now")
-        return Outcome(202, {"accepted": _accepted(prepared, stored, sent)})
+        return Outcome(202, {"accepted": _accepted(prepared, done, sent)})
 
 
 def _conflicts(prepared: list, stored: dict[str, Receipt]) -> dict[int, list[Problem]]:

@@ -101,3 +101,26 @@ def test_bad_token_and_impersonation_publish_nothing(intake, bootstrap_servers):
     anonymous = httpx.post(f"{client.base_url}/v1/events", content=json.dumps(event("case.closed")))
     assert anonymous.status_code == 401
     assert read_all(bootstrap_servers, topic_map[topics.CASE_EVENTS], timeout_s=3) == []
+
+
+def test_a_claim_left_by_a_crashed_request_is_taken_over_and_published_once(intake, bootstrap_servers,
+                                                                             database_url):
+    import psycopg2
+
+    from events.publisher import prepare
+    from services.intake.receipts import digest
+
+    client, topic_map = intake
+    sent = event("case.closed")
+    conn = psycopg2.connect(database_url)
+    with conn, conn.cursor() as cur:  # what a request that died after claiming leaves behind
+        cur.execute("INSERT INTO intake_receipts (event_id, producing_system, body_sha256, status, claimed_at) "
+                    "VALUES (%s, 'modia', %s, 'pending', now() - interval '2 minutes')",
+                    (sent["event_id"], digest(prepare(sent).value)))
+    conn.close()
+    response = client.post("/v1/events", content=json.dumps(sent))
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"][0]["duplicate"] is False
+    assert client.post("/v1/events", content=json.dumps(sent)).json()["accepted"][0]["duplicate"] is True
+    records = read_all(bootstrap_servers, topic_map[topics.CASE_EVENTS], timeout_s=5)
+    assert [dict(r.headers)["event_id"] for r in records] == [sent["event_id"].encode()]

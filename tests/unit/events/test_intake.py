@@ -26,6 +26,7 @@ def world():
     publisher, receipts = RecordingPublisher(), MemoryReceipts()
     intake = Intake(publisher, receipts, DeadLetters(publisher), max_batch=50)
     client = TestClient(create_app(intake, {MODIA: "modia", ARENA: "arena"}, LIMIT), raise_server_exceptions=False)
+    client.receipts = receipts
     return client, publisher
 
 
@@ -218,3 +219,15 @@ def test_a_number_hidden_in_json_escapes_is_found_and_masked_in_the_dead_letter(
     assert "national identity number" in response.text
     kept = json.loads(publisher.dead[0][1])
     assert VALID_FNR not in json.dumps(kept, ensure_ascii=False)
+
+
+def test_an_event_another_request_is_publishing_right_now_is_503_not_a_duplicate(world):
+    from events.publisher import prepare
+    from services.intake.receipts import Receipt, digest
+
+    client, publisher = world
+    sent = event("case.closed")
+    client.receipts.rows[sent["event_id"]] = Receipt(sent["event_id"], digest(prepare(sent).value), "pending")
+    response = post(client, sent)
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert publisher.sent == []
