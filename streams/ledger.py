@@ -27,9 +27,9 @@ from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from streams.cases import CaseState, audit_detail, fold
-from streams.errors import TransientError
+from streams.errors import LedgerRefused, TransientError
 
-__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "Ledger", "Decide", "Changes", "Slot"]
+__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Slot"]
 
 PAGE = 500
 PROCESSED, STATE = sql.Identifier("streams_processed_events"), sql.Identifier("streams_case_state")
@@ -118,7 +118,15 @@ class Recorded:
     duplicates: list[str] = field(default_factory=list)
     decisions: list[DecisionRow] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)  # new ones, then re-sent ones, in order
-    failures: dict[str, str] = field(default_factory=dict)  # event id -> error
+    failures: dict[str, str] = field(default_factory=dict)  # event id -> error (recorded, routing failed)
+    refused: dict[str, str] = field(default_factory=dict)  # event id -> error (the database refused it)
+
+
+def merge(first: Recorded, second: Recorded) -> Recorded:
+    """Two consecutive parts of one batch as one result, in order."""
+    return Recorded(first.fresh + second.fresh, first.duplicates + second.duplicates,
+                    first.decisions + second.decisions, first.followups + second.followups,
+                    {**first.failures, **second.failures}, {**first.refused, **second.refused})
 
 
 @dataclass
@@ -159,6 +167,9 @@ class Ledger:
             self.close()
             raise TransientError(f"the ledger database is unavailable or the batch conflicted "
                                  f"({str(exc).strip()[:300]}); retrying the batch") from exc
+        except psycopg2.Error as exc:
+            raise LedgerRefused(f"the database refused the batch: {type(exc).__name__}: "
+                                f"{str(exc).strip()[:500]}") from exc
 
     def _connection(self):
         if self._conn is None or self._conn.closed:

@@ -26,7 +26,8 @@ from geo.offices import OfficeBoard
 from geo.routing import Router
 from streams.cases import CaseState
 from streams.delivery import Message, Send, Summary, deliver, on_retry
-from streams.ledger import Decided, DecisionRow, Incoming, Ledger, Slot
+from streams.errors import LedgerRefused
+from streams.ledger import Decided, DecisionRow, Incoming, Ledger, Recorded, Slot, merge
 from streams.retry import Backoff, retry_async
 from streams.routing import explanation, followup, to_geo_case
 from streams.stages import Handled, Outcome, Output, Stages, dead_letter, handle
@@ -93,13 +94,14 @@ class RouterAgent:
                 raws[item.event_id] = message
             elif handled.dead_lettered:
                 outputs.append(self._dead_letter(handled, message))
-        recorded = await retry_async(lambda: self._record(incoming), self.backoff, on_retry(AGENT))
+        recorded = await self._record_all(incoming)
         summary.outcomes.pop(Outcome.OK.value, None)
         summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
         summary.add("duplicate", len(recorded.duplicates))
-        summary.add(Outcome.FAILED.value, len(recorded.failures))
-        for event_id, error in recorded.failures.items():
-            outputs.append(self._dead_letter(Handled(Outcome.FAILED, "decide", error=error), raws[event_id]))
+        summary.add(Outcome.FAILED.value, len(recorded.failures) + len(recorded.refused))
+        failed = [("decide", *f) for f in recorded.failures.items()] + [("store", *r) for r in recorded.refused.items()]
+        for stage, event_id, error in failed:
+            outputs.append(self._dead_letter(Handled(Outcome.FAILED, stage, error=error), raws[event_id]))
         summary.dead_letters = len(outputs)
         outputs.extend(self._followup(f) for f in recorded.followups)
         summary.followups = len(recorded.followups)
@@ -107,8 +109,20 @@ class RouterAgent:
         summary.count(AGENT)
         return summary
 
-    async def _record(self, incoming: list[Incoming]):
+    async def _record(self, incoming: list[Incoming]) -> Recorded:
         return self.ledger.record(incoming)
+
+    async def _record_all(self, incoming: list[Incoming]) -> Recorded:
+        """Record the batch; when the database refuses it, split it in halves until the refused event is
+        alone, and report that one as refused (dead-lettered) so the partition moves on."""
+        try:
+            return await retry_async(lambda: self._record(incoming), self.backoff, on_retry(AGENT))
+        except LedgerRefused as exc:
+            if len(incoming) == 1:
+                log.error("router: event %s refused by the database: %s", incoming[0].event_id, exc)
+                return Recorded(refused={incoming[0].event_id: str(exc)})
+            half = len(incoming) // 2
+            return merge(await self._record_all(incoming[:half]), await self._record_all(incoming[half:]))
 
     def _dead_letter(self, handled: Handled, message: Message) -> Output:
         return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,7 @@ from geo.offices import OfficeBoard, load_registry
 from geo.routing import default_router
 from streams.capacity import booking_changes
 from streams.errors import TransientError
-from streams.ledger import Ledger
+from streams.ledger import Decided, Ledger
 from streams.retry import Backoff
 from streams.router import Message, RouterAgent, decider
 from streams.routing import status_events
@@ -137,3 +138,32 @@ def test_a_broker_error_while_sending_is_retried_not_lost(database_url):
     summary = asyncio.run(agent.process(messages([factory.opened(factory.case_id())])))
     assert summary.outcomes == {"ok": 1} and failures == [0]
     assert [o.topic for o in sent] == ["follow"]
+
+
+def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_of_the_batch_is_stored(database_url):
+    router = default_router()
+    real = decider(router, lambda: None)
+    poison = factory.case_id("poison")
+
+    def decide(state, event, bookings):
+        decided = real(state, event, bookings)
+        if state.case_id == poison:  # jsonb cannot hold a NUL character: the database refuses the row
+            return Decided(replace(decided.row, explanation={"text": "\u0000"}))
+        return decided
+
+    sent = []
+
+    async def send(outputs):
+        sent.extend(outputs)
+
+    ledger = Ledger(database_url, f"test-{uuid.uuid4().hex[:8]}", decide)
+    agent = RouterAgent(ledger, send, followups_topic="follow", dead_letter_topic="dead",
+                        backoff=Backoff(first_s=0.01, max_s=0.02))
+    good = [factory.case_id() for _ in range(5)]
+    batch = [factory.opened(c) for c in good[:2]] + [factory.opened(poison)] + [factory.opened(c) for c in good[2:]]
+    summary = asyncio.run(agent.process(messages(batch)))
+    assert summary.outcomes == {"ok": 5, "failed": 1}
+    dead = [o for o in sent if o.topic == "dead"]
+    assert len(dead) == 1 and dict(dead[0].headers)["dlq_stage"] == b"store"
+    assert b"DataError" in dict(dead[0].headers)["dlq_error"] or b"refused" in dict(dead[0].headers)["dlq_reason"]
+    assert sorted(json.loads(o.value)["case_id"] for o in sent if o.topic == "follow") == sorted(good)
