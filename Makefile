@@ -27,10 +27,13 @@ down:
 status:
 	$(BIN)/veiviser status
 
-# The main job: the stack, then the pipeline's parts that exist (see README, "What runs").
+# The main job: the stack, the geo data in PostGIS, simulated office systems publishing in the background
+# and the router worker in the foreground, storing every decision (Ctrl-C stops it).
 run: up
-	$(BIN)/veiviser status
-	$(BIN)/veiviser bench kafka --messages 20000
+	$(BIN)/veiviser geo load
+	@echo "simulator: publishing 5,000 events at 100/s in the background (log: .run/simulate.log)"
+	$(BIN)/veiviser simulate --events 5000 --rate 100 > .run/simulate.log 2>&1 &
+	$(BIN)/veiviser worker router --loglevel info
 
 # The whole test suite against the real stack (unit, integration, e2e).
 test: up
