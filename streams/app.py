@@ -11,7 +11,10 @@ returned, and commits only acknowledged offsets, so offsets are committed after 
 commit and the follow-ups' delivery. The body never raises for a bad message (every failure is an outcome
 and dead-lettered); a transient failure retries inside the body. If the body itself breaks (a bug), the
 worker exits at once WITHOUT acknowledging the batch (faust would acknowledge a raising agent's batch and
-lose it): restart it and the batch is redelivered. Concurrency stays 1 (faust-streaming issue #606).
+lose it): restart it and the batch is redelivered. When the worker is stopped mid-batch, the batch is
+allowed to finish first (faust acknowledges it on the way out), or the worker exits without acknowledging.
+The ledger runs in a thread, so faust fetches the next batch meanwhile. Concurrency stays 1 (faust-streaming
+issue #606).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 FOLLOWUPS = "veiviser.followups.v1"
 CRASH_EXIT = 70
 READY_WAIT_S = 60.0
+FINISH_ON_STOP_S = 20.0
 
 
 class StreamSettings(BaseSettings):
@@ -153,17 +157,31 @@ async def _process_or_exit(agent: RouterAgent | StatusCheckAgent, batch: list) -
     messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
                                                 e.message.key)) for e in batch]
     started = time.perf_counter()
+    task = asyncio.ensure_future(agent.process(messages))
     try:
-        summary = await agent.process(messages)
+        summary = await asyncio.shield(task)
     except asyncio.CancelledError:
+        await _finish_or_exit(task)  # the worker is stopping: faust acks this batch once we re-raise
         raise
     except BaseException:  # noqa: BLE001 - crash-only: never let faust acknowledge an unprocessed batch
-        log.critical("%s: the batch could not be processed; exiting without acknowledging it",
-                     type(agent).__name__, exc_info=True)
-        logging.shutdown()
-        os._exit(CRASH_EXIT)
+        _exit(agent, "the batch could not be processed")
     elapsed_ms = (time.perf_counter() - started) * 1000
     log.info("%s batch of %d in %.0f ms: %s", type(agent).__name__, len(messages), elapsed_ms, summary.outcomes)
+
+
+async def _finish_or_exit(task: asyncio.Future) -> None:
+    """Let a batch being processed finish (stored and sent) before faust acknowledges it on stop; when it
+    cannot finish in time (the database is away), exit without acknowledging: the batch is redelivered."""
+    try:
+        await asyncio.wait_for(task, FINISH_ON_STOP_S)
+    except BaseException:  # noqa: BLE001 - anything but a finished batch: do not let faust ack it
+        _exit(task, f"stopping, and the batch did not finish within {FINISH_ON_STOP_S:.0f} s")
+
+
+def _exit(what: Any, why: str) -> None:
+    log.critical("%s: %s; exiting without acknowledging it", type(what).__name__, why, exc_info=True)
+    logging.shutdown()
+    os._exit(CRASH_EXIT)
 
 
 def _sender(app: Any):

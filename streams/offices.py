@@ -48,8 +48,11 @@ class OfficeStatusTable:
             metrics.count(AGENT, "failed")
             log.warning("office status message left out: %s", exc)
             return False
+        events = dict(self.board.events)
         for change in changes:
-            self.board.apply(change)
+            self.registry.point(change.point_id)
+            events[change.point_id] = sorted([*events.get(change.point_id, ()), change], key=lambda e: e.at)
+        self.board.events = events  # copy-on-write: a router thread holding the old dict sees a consistent one
         self.applied += 1
         metrics.count(AGENT, "ok")
         return True

@@ -15,6 +15,7 @@ backoff and never dead-letters it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -110,7 +111,8 @@ class RouterAgent:
         return summary
 
     async def _record(self, incoming: list[Incoming]) -> Recorded:
-        return self.ledger.record(incoming)
+        """In a worker thread: faust keeps fetching the next batch while this one is routed and stored."""
+        return await asyncio.to_thread(self.ledger.record, incoming)
 
     async def _record_all(self, incoming: list[Incoming]) -> Recorded:
         """Record the batch; when the database refuses it, split it in halves until the refused event is
