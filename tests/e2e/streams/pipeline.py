@@ -93,9 +93,9 @@ class Pipeline:
         self.workers.append(proc)
         return proc
 
-    def kill(self, proc: subprocess.Popen) -> None:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+    def kill(self, proc: subprocess.Popen, how: signal.Signals = signal.SIGKILL) -> None:
+        proc.send_signal(how)
+        proc.wait(timeout=60)
 
     def stop_all(self) -> None:
         for proc in self.workers:
@@ -136,7 +136,7 @@ class Pipeline:
             done = self.processed()
             if done >= count:
                 return done
-            if any(p.poll() not in (None, 0, -9) for p in self.workers):
+            if any(p.poll() not in (None, 0, -9, -15) for p in self.workers):
                 raise AssertionError(f"a worker died:\n{self.log_tail()}")
             time.sleep(0.5)
         raise AssertionError(f"{done} of {count} events processed after {timeout_s} s:\n{self.log_tail()}")

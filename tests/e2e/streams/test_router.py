@@ -9,6 +9,7 @@ reason and its origin.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections import defaultdict
 
@@ -96,13 +97,14 @@ def test_simulated_events_are_routed_and_stored_exactly_once(pipeline, count):
     check_exactly_once(pipeline, events)
 
 
-def test_a_killed_worker_restarts_without_losing_or_doubling(pipeline):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_killed_worker_restarts_without_losing_or_doubling(pipeline, how):
     events = pipeline.simulated(2000)
     total = len(case_events(events))
     worker = pipeline.start_worker()
     publishing = pipeline.publish_paced(events, per_second=400)
     pipeline.wait_processed(total // 3)
-    pipeline.kill(worker)
+    pipeline.kill(worker, how)
     assert pipeline.processed() < total  # killed in the middle of the run
     pipeline.start_worker()
     publishing.join(timeout=120)
