@@ -24,7 +24,7 @@ from streams.routing import status_events
 __all__ = ["OfficeStatusTable"]
 
 log = logging.getLogger(__name__)
-AGENT = "office-status"
+AGENT = "office-table"  # the table's counters; the checking agent counts as "office-status"
 
 
 class OfficeStatusTable:
