@@ -118,6 +118,15 @@ class Pipeline:
             time.sleep(0.3)
         raise AssertionError(f"worker {index} did not log {text!r} in {timeout_s} s:\n{self.log_tail()}")
 
+    def cleanup(self) -> None:
+        """Remove this run's rows from the shared database (the simulator's case ids carry the seed)."""
+        like = f"sim{self.seed}-%"
+        with psycopg2.connect(self.database_url) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM streams_processed_events WHERE consumer = %s", (self.group,))
+            cur.execute("DELETE FROM streams_office_bookings WHERE consumer = %s", (self.group,))
+            for table in ("streams_case_audit", "streams_decisions", "streams_case_state"):
+                cur.execute(f"DELETE FROM {table} WHERE case_id LIKE %s", (like,))
+
     def log_tail(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.logs.glob("worker-*.log")))
 

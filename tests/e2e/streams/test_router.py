@@ -32,6 +32,7 @@ def pipeline(new_topic, new_group, bootstrap_servers, database_url, tmp_path):
         group=new_group("router"), logs=tmp_path)
     yield made
     made.stop_all()
+    made.cleanup()
 
 
 def case_events(events: list[dict]) -> list[dict]:
