@@ -42,6 +42,7 @@ class Pipeline:
     logs: Path
     seed: int = field(default_factory=lambda: random.randrange(10**6, 10**9))
     workers: list[subprocess.Popen] = field(default_factory=list)
+    worker_database_url: str | None = None  # e.g. through a proxy the test takes down
 
     @property
     def env(self) -> dict[str, str]:
@@ -49,7 +50,8 @@ class Pipeline:
                 "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.cases, "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.offices,
                 "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.followups,
                 "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.dead_letter, "VEIVISER_STREAMS_BATCH_SIZE": "200",
-                "VEIVISER_STREAMS_SESSION_TIMEOUT_S": "8"}
+                "VEIVISER_STREAMS_SESSION_TIMEOUT_S": "8", "VEIVISER_STREAMS_RETRY_MAX_S": "1",
+                **({"VEIVISER_DATABASE_URL": self.worker_database_url} if self.worker_database_url else {})}
 
     # -- events ---------------------------------------------------------------------------------------------
     def simulated(self, count: int) -> list[dict]:

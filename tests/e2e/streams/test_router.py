@@ -149,3 +149,33 @@ def test_an_office_closing_mid_run_is_avoided_by_later_decisions(pipeline):
     pipeline.wait_processed(4)
     chosen = {row[0]: row[4] for row in pipeline.decisions(later)}
     assert len(chosen) == 3 and before not in chosen.values(), chosen
+
+
+def test_the_database_briefly_away_delays_but_loses_doubles_and_dead_letters_nothing(pipeline):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.e2e.streams.proxy import Proxy
+
+    parts = urlsplit(pipeline.database_url)
+    proxy = Proxy(parts.hostname, parts.port)
+    netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{proxy.port}"
+    pipeline.worker_database_url = urlunsplit(parts._replace(netloc=netloc))
+    try:
+        events = pipeline.simulated(1500)
+        total = len(case_events(events))
+        pipeline.start_worker()
+        publishing = pipeline.publish_paced(events, per_second=300)
+        pipeline.wait_processed(total // 4)
+        proxy.down()
+        stalled = pipeline.processed()
+        time.sleep(4)
+        assert pipeline.processed() == stalled  # nothing stored while the database is away
+        proxy.up()
+        publishing.join(timeout=120)
+        pipeline.wait_processed(total)
+    finally:
+        pipeline.stop_all()
+        proxy.close()
+    assert pipeline.read(pipeline.dead_letter) == []
+    assert "router: transient failure, retry" in (pipeline.logs / "worker-0.log").read_text()
+    check_exactly_once(pipeline, events)
