@@ -59,6 +59,12 @@ SELECT_BOOKINGS = sql.SQL("SELECT point_id, day, booked FROM {} WHERE consumer =
 ADD_BOOKINGS = sql.SQL(
     "INSERT INTO {0} (consumer, point_id, day, booked) VALUES %s ON CONFLICT (consumer, point_id, day) DO UPDATE SET "
     "booked = {0}.booked + EXCLUDED.booked, updated_at = now()").format(BOOKINGS)
+SET_ERRORS = sql.SQL(
+    "UPDATE {} AS p SET error = v.error FROM (VALUES %s) AS v(event_id, error) "
+    "WHERE p.consumer = {} AND p.event_id = v.event_id::uuid")
+STORED_ERRORS = sql.SQL(
+    "SELECT event_id::text, error FROM {} WHERE consumer = %s AND event_id = ANY(%s::uuid[]) "
+    "AND error IS NOT NULL").format(PROCESSED)
 STORED_FOLLOWUPS = sql.SQL(
     "SELECT event_id::text, followup FROM {} WHERE event_id = ANY(%s::uuid[])").format(DECISIONS)
 
@@ -120,13 +126,15 @@ class Recorded:
     followups: list[dict[str, Any]] = field(default_factory=list)  # new ones, then re-sent ones, in order
     failures: dict[str, str] = field(default_factory=dict)  # event id -> error (recorded, routing failed)
     refused: dict[str, str] = field(default_factory=dict)  # event id -> error (the database refused it)
+    replayed: dict[str, str] = field(default_factory=dict)  # redelivered event id -> its stored routing error
 
 
 def merge(first: Recorded, second: Recorded) -> Recorded:
     """Two consecutive parts of one batch as one result, in order."""
     return Recorded(first.fresh + second.fresh, first.duplicates + second.duplicates,
                     first.decisions + second.decisions, first.followups + second.followups,
-                    {**first.failures, **second.failures}, {**first.refused, **second.refused})
+                    {**first.failures, **second.failures}, {**first.refused, **second.refused},
+                    {**first.replayed, **second.replayed})
 
 
 @dataclass
@@ -194,7 +202,9 @@ class Ledger:
             self._apply(work, item)
         self._write(cur, work)
         work.result.duplicates = duplicates
-        work.result.followups.extend(self._stored_followups(cur, [d for d in duplicates if d not in taken]))
+        earlier = [d for d in duplicates if d not in taken]
+        work.result.followups.extend(self._stored_followups(cur, earlier))
+        work.result.replayed = self._stored_errors(cur, earlier)
         return work.result
 
     def _load(self, cur, case_ids: set[str]) -> _Work:
@@ -252,6 +262,9 @@ class Ledger:
                            page_size=PAGE)
         if work.audit:
             execute_values(cur, INSERT_AUDIT, work.audit, page_size=PAGE)
+        if work.result.failures:
+            execute_values(cur, SET_ERRORS.format(PROCESSED, sql.Literal(self.consumer)),
+                           list(work.result.failures.items()), page_size=PAGE)
         changed = sorted((self.consumer, point, day, n) for (point, day), n in work.booking_changes.items() if n)
         if changed:
             execute_values(cur, ADD_BOOKINGS, changed, page_size=PAGE)
@@ -261,6 +274,12 @@ class Ledger:
             cur.execute(RETIRE_CURRENT, (sorted(last),))
             execute_values(cur, INSERT_DECISIONS, [_decision_row(d, last[d.case_id] == d.decision_id)
                                                    for d in decisions], page_size=PAGE)
+
+    def _stored_errors(self, cur, event_ids: list[str]) -> dict[str, str]:
+        if not event_ids:
+            return {}
+        cur.execute(STORED_ERRORS, (self.consumer, event_ids))
+        return dict(cur.fetchall())
 
     def _stored_followups(self, cur, event_ids: list[str]) -> list[dict[str, Any]]:
         if not event_ids:

@@ -96,19 +96,28 @@ class RouterAgent:
             elif handled.dead_lettered:
                 outputs.append(self._dead_letter(handled, message))
         recorded = await self._record_all(incoming)
-        summary.outcomes.pop(Outcome.OK.value, None)
-        summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
-        summary.add("duplicate", len(recorded.duplicates))
-        summary.add(Outcome.FAILED.value, len(recorded.failures) + len(recorded.refused))
-        failed = [("decide", *f) for f in recorded.failures.items()] + [("store", *r) for r in recorded.refused.items()]
-        for stage, event_id, error in failed:
-            outputs.append(self._dead_letter(Handled(Outcome.FAILED, stage, error=error), raws[event_id]))
+        self._count(summary, recorded)
+        outputs.extend(self._failed(recorded, raws))
         summary.dead_letters = len(outputs)
         outputs.extend(self._followup(f) for f in recorded.followups)
         summary.followups = len(recorded.followups)
         await deliver(self.send, outputs, self.backoff, AGENT)
         summary.count(AGENT)
         return summary
+
+    @staticmethod
+    def _count(summary: Summary, recorded: Recorded) -> None:
+        summary.outcomes.pop(Outcome.OK.value, None)
+        summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
+        summary.add("duplicate", len(recorded.duplicates))
+        summary.add(Outcome.FAILED.value, len(recorded.failures) + len(recorded.refused))
+
+    def _failed(self, recorded: Recorded, raws: Mapping[str, Message]) -> list[Output]:
+        """Dead letters for events routing failed on (new, or redelivered: sent again), or the database refused."""
+        failed = [("decide", *f) for f in {**recorded.replayed, **recorded.failures}.items()]
+        failed += [("store", *r) for r in recorded.refused.items()]
+        return [self._dead_letter(Handled(Outcome.FAILED, stage, error=error), raws[event_id])
+                for stage, event_id, error in failed]
 
     async def _record(self, incoming: list[Incoming]) -> Recorded:
         """In a worker thread: faust keeps fetching the next batch while this one is routed and stored."""

@@ -116,8 +116,10 @@ def test_a_routing_failure_is_recorded_and_reported_not_raised(database_url):
     a = factory.case_id()
     opened = factory.opened(a)
     result = ledger.record(incoming([opened]))
+    again = ledger.record(incoming([opened]))  # redelivered: its failure is reported again, to dead-letter it
     ledger.close()
     assert result.failures == {opened["event_id"]: "ValueError: router bug"}
+    assert again.failures == {} and again.replayed == result.failures
     assert counts(database_url, [a])["streams_decisions"] == 0
 
 

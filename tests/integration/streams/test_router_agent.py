@@ -167,3 +167,23 @@ def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_of_the_batc
     assert len(dead) == 1 and dict(dead[0].headers)["dlq_stage"] == b"store"
     assert b"DataError" in dict(dead[0].headers)["dlq_error"] or b"refused" in dict(dead[0].headers)["dlq_reason"]
     assert sorted(json.loads(o.value)["case_id"] for o in sent if o.topic == "follow") == sorted(good)
+
+
+def test_an_event_routing_fails_on_is_dead_lettered_again_when_redelivered(database_url):
+    def broken(state, event, bookings):
+        raise KeyError("unexpected data")
+
+    sent = []
+
+    async def send(outputs):
+        sent.extend(outputs)
+
+    agent = RouterAgent(Ledger(database_url, f"test-{uuid.uuid4().hex[:8]}", broken), send,
+                        followups_topic="follow", dead_letter_topic="dead", backoff=Backoff(0.01, 0.02))
+    batch = messages([factory.opened(factory.case_id())])
+    first = asyncio.run(agent.process(batch))
+    again = asyncio.run(agent.process(batch))  # e.g. the worker died after the commit, before sending
+    assert first.outcomes == {"failed": 1} and again.outcomes == {"duplicate": 1}
+    assert [o.topic for o in sent] == ["dead", "dead"]
+    assert all(dict(o.headers)["dlq_stage"] == b"decide" and b"KeyError" in dict(o.headers)["dlq_error"]
+               for o in sent)
