@@ -12,7 +12,6 @@ propagates so the runner can retry the same message with backoff instead of dead
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,13 +19,13 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from events import identity
+from events.deadletters import dead_letter_headers
 from events.problems import Problem
 from streams.errors import TransientError
 
 __all__ = ["Outcome", "Output", "Origin", "Handled", "Stages", "handle", "dead_letter", "SEVERE"]
 
 T = TypeVar("T")
-MAX_HEADER = 16 * 1024
 
 
 class Outcome(StrEnum):
@@ -123,14 +122,8 @@ def _describe(error: BaseException) -> str:
 
 def dead_letter(handled: Handled, raw: bytes, origin: Origin, agent: str, topic: str) -> Output:
     """The dead-letter record: original bytes (identity numbers masked), reasons and origin in headers."""
-    problems = [p.as_dict() for p in handled.problems]
-    listed = json.dumps(problems, ensure_ascii=False)
-    if len(listed) > MAX_HEADER:
-        listed = json.dumps(problems[:50] + [{"path": "$", "message": "more problems left out", "fix": "-"}])
     reason = str(handled.problems[0]) if handled.problems else handled.error or handled.outcome.value
-    headers = {
-        "dlq_reason": reason[:1000],
-        "dlq_problems": listed,
+    headers = dead_letter_headers(handled.problems, reason, {
         "dlq_source": f"stream:{agent}",
         "dlq_outcome": handled.outcome.value,
         "dlq_severity": "severe" if handled.outcome in SEVERE else "rejected",
@@ -140,6 +133,5 @@ def dead_letter(handled: Handled, raw: bytes, origin: Origin, agent: str, topic:
         "dlq_origin_partition": str(origin.partition),
         "dlq_origin_offset": str(origin.offset),
         "dlq_failed_at": datetime.now(UTC).isoformat(),
-    }
-    encoded = tuple((name, identity.mask_text(value).encode()) for name, value in headers.items())
-    return Output(topic, origin.key, identity.mask_bytes(raw), encoded)
+    })
+    return Output(topic, origin.key, identity.mask_bytes(raw), tuple(headers))

@@ -6,31 +6,24 @@ The intake waits for the broker's acknowledgement: a rejection is only answered 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from events import identity, topics
+from events.deadletters import dead_letter_headers as _headers
 from events.problems import Problem
 
-__all__ = ["DeadLetters", "dead_letter_headers", "MAX_PROBLEMS_HEADER"]
-
-MAX_PROBLEMS_HEADER = 16 * 1024
+__all__ = ["DeadLetters", "dead_letter_headers"]
 
 
 def dead_letter_headers(problems: Sequence[Problem], *, system: str, endpoint: str, status: int
                         ) -> list[tuple[str, bytes]]:
-    listed = json.dumps([p.as_dict() for p in problems], ensure_ascii=False)
-    if len(listed) > MAX_PROBLEMS_HEADER:
-        listed = json.dumps([p.as_dict() for p in problems[:50]] + [{"path": "$", "message": "more problems left out",
-                                                                      "fix": "see the response"}])
     summary = f"{len(problems)} problem(s); first: {problems[0]}" if problems else "rejected"
-    headers = {
-        "dlq_reason": summary[:1000], "dlq_problems": listed, "dlq_source": "intake", "dlq_system": system,
-        "dlq_endpoint": endpoint, "dlq_status": str(status), "dlq_received_at": datetime.now(UTC).isoformat(),
-    }
-    return [(name, identity.mask_text(value).encode()) for name, value in headers.items()]
+    return _headers(problems, summary, {
+        "dlq_source": "intake", "dlq_system": system, "dlq_endpoint": endpoint, "dlq_status": str(status),
+        "dlq_received_at": datetime.now(UTC).isoformat(),
+    })
 
 
 class DeadLetters:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from events.errors import EventsError
+from veiviser.commands._groups import subgroup
 from veiviser.settings import Settings
 
 ERRORS = (EventsError,)
@@ -130,11 +131,7 @@ def bench_publish(settings: Settings, count: int, batch_size: int, rounds: int) 
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
-    serve = cli.commands.get("serve")
-    if serve is None:
-        serve = click.Group("serve", help="Run a Veiviser service.")
-        cli.add_command(serve)
-    serve.add_command(serve_intake)
+    subgroup(cli, "serve", "Run a Veiviser service.").add_command(serve_intake)
     cli.add_command(publish)
     cli.add_command(simulate)
     bench.add_command(bench_publish)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from streams.errors import StreamError
+from veiviser.commands._groups import subgroup
 from veiviser.settings import Settings
 
 
@@ -85,14 +86,6 @@ def history(settings: Settings, case_id: str) -> None:
 
 
 def register(cli: click.Group, bench: click.Group) -> None:
-    worker = cli.commands.get("worker")
-    if worker is None:
-        worker = click.Group("worker", help="Run a stream worker (several share the partitions of a group).")
-        cli.add_command(worker)
-    worker.add_command(router)
-    case = cli.commands.get("case")
-    if case is None:
-        case = click.Group("case", help="Look at a case.")
-        cli.add_command(case)
-    case.add_command(history)
+    subgroup(cli, "worker", "Run a stream worker (several share the partitions of a group).").add_command(router)
+    subgroup(cli, "case", "Look at a case.").add_command(history)
     bench.add_command(bench_pipeline)
