@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install up down status run test test-unit lint bench clean
+.PHONY: install browser up down status run test test-unit lint bench clean
 
 install: $(STAMP)
 
@@ -17,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# Debian's Chromium and its driver, for the browser tests of the web pages (no test tool downloads a browser).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing Debian's chromium and chromium-driver (browser tests)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 up: install
 	$(BIN)/veiviser up
@@ -36,7 +43,7 @@ run: up
 	$(BIN)/veiviser worker router --loglevel info
 
 # The whole test suite against the real stack (unit, integration, e2e).
-test: up
+test: up browser
 	$(BIN)/pytest
 
 test-unit: install

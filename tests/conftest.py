@@ -85,3 +85,34 @@ def new_topic(bootstrap_servers: str):
 def new_group():
     """Factory: a consumer group id no other test uses."""
     return lambda prefix="test": f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BROWSER_FIX = "Install Debian's browser with `make browser` (apt-get install chromium chromium-driver)."
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    """A real headless Chromium (Debian's package) driven by selenium through Debian's chromedriver.
+
+    The flags keep Chromium off the network it cannot reach here (no background connections, no updates).
+    Fails, with the fix, when the browser is not installed.
+    """
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.fail(f"Chromium or chromedriver is missing. {BROWSER_FIX}", pytrace=False)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=412,915", f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
