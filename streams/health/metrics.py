@@ -1,0 +1,87 @@
+"""Prometheus gauges of the health sampler, set from each HealthReport by the process that runs the sampler.
+
+Labels are bounded: consumer group (the watched ones), topic, partition, broker node id; never a case,
+person, visit or worker id. Statuses are exported as 0/1 per status name (one time series per status, the
+Prometheus "enum" pattern), so alert rules can say `veiviser_consumer_group_status{status="ERR"} == 1`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+
+from streams.health.burrow import Status
+from streams.health.report import HealthReport
+
+__all__ = ["HealthMetrics"]
+
+GROUP_STATUSES = (Status.OK, Status.WARN, Status.ERR)
+PARTITION_STATUSES = (Status.OK, Status.WARN, Status.STOP, Status.STALL, Status.REWIND)
+
+
+class HealthMetrics:
+    """The health gauges in `registry` (the default registry unless given); `update(report)` sets them."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        g = lambda name, text, labels: Gauge(name, text, labels, registry=registry)  # noqa: E731
+        self.lag = g("veiviser_consumer_lag_messages", "Committed offset behind the log end, in messages",
+                     ["group", "topic", "partition"])
+        self.lag_seconds = g("veiviser_consumer_lag_seconds", "Age of the oldest unread message (0 when caught up)",
+                             ["group", "topic", "partition"])
+        self.partition_status = g("veiviser_consumer_partition_status",
+                                  "1 for the partition's Burrow status, 0 for the others",
+                                  ["group", "topic", "partition", "status"])
+        self.group_status = g("veiviser_consumer_group_status", "1 for the group's Burrow status (OK, WARN, ERR)",
+                              ["group", "status"])
+        self.group_members = g("veiviser_consumer_group_members", "Live members of the group", ["group"])
+        self.throughput = g("veiviser_topic_messages_per_second", "Messages appended per second over the window",
+                            ["topic"])
+        self.end_offset = g("veiviser_topic_end_offset", "Sum of the topic's partitions' log end offsets", ["topic"])
+        self.broker_up = g("veiviser_kafka_broker_up", "1 when the broker is registered and not fenced", ["broker"])
+        self.under_replicated = g("veiviser_kafka_under_replicated_partitions", "Partitions with ISR < replicas", [])
+        self.offline = g("veiviser_kafka_offline_partitions", "Partitions without a live leader", [])
+        self.dead_letters = g("veiviser_dead_letters", "Dead letters retained on the dead-letter topic", [])
+        self.dead_letter_end = g("veiviser_dead_letter_end_offset", "Sum of the dead-letter topic's end offsets "
+                                 "(its increase() is the number of dead letters written)", [])
+        self.latency = g("veiviser_pipeline_latency_quantile_seconds",
+                         "End-to-end latency (event occurred -> decision recorded) over the ledger's recent window",
+                         ["quantile"])
+        self.status = g("veiviser_health_status", "1 for the overall health status (OK, WARN, ERR)", ["status"])
+        self.sampled_at = g("veiviser_health_last_sample_timestamp_seconds", "Unix time of the newest sample", [])
+
+    def update(self, report: HealthReport) -> None:
+        self._groups(report)
+        for t in report.topics:
+            self.end_offset.labels(t.topic).set(t.end_offset)
+            self.throughput.labels(t.topic).set(t.per_second or 0.0)
+        if report.cluster is not None:
+            for b in report.cluster.brokers:
+                self.broker_up.labels(str(b.node_id)).set(1 if b.up else 0)
+            self.under_replicated.set(len(report.cluster.under_replicated))
+            self.offline.set(len(report.cluster.offline))
+        if report.dead_letters is not None:
+            self.dead_letters.set(report.dead_letters.total)
+            self.dead_letter_end.set(report.dead_letters.end_offset)
+        if report.latency is not None:
+            for name in ("p50", "p90", "p99"):
+                value = getattr(report.latency, name)
+                if value is not None:
+                    self.latency.labels(f"0.{name[1:]}").set(value)
+        for status in GROUP_STATUSES:
+            self.status.labels(status.value).set(1 if report.status is status else 0)
+        self.sampled_at.set(report.taken_at)
+
+    def _groups(self, report: HealthReport) -> None:
+        for metric in (self.lag, self.lag_seconds, self.partition_status, self.group_status, self.group_members):
+            metric.clear()  # groups and partitions that went away must not linger
+        for group in report.groups:
+            for status in GROUP_STATUSES:
+                self.group_status.labels(group.group, status.value).set(1 if group.status is status else 0)
+            self.group_members.labels(group.group).set(group.members)
+            for p in group.partitions:
+                labels = (group.group, p.topic, str(p.partition))
+                self.lag.labels(*labels).set(p.lag)
+                if p.lag_seconds is not None:
+                    self.lag_seconds.labels(*labels).set(p.lag_seconds)
+                for status in PARTITION_STATUSES:
+                    self.partition_status.labels(*labels, status.value).set(1 if p.status is status else 0)
+
