@@ -8,6 +8,7 @@ Data (boundary editions, BA-regions, office registry, ownership rules, travel an
 geo/data, named by geo/data/manifest.yaml; see geo/data/ATTRIBUTION.md for sources and licences.
 """
 
+from geo.baseline import nearest_neighbour
 from geo.cases import Case, LocationKind, PersonLocation, Policy, load_policy
 from geo.decisions import Candidate, Decision, Outcome, PlacedLocation, Rejection, Tier
 from geo.errors import (
@@ -31,10 +32,28 @@ from geo.offices import (
     load_registry,
 )
 from geo.ownership import Ownership, Protection, RuleTable, load_rules
+from geo.planning import (
+    FixedStop,
+    NextStep,
+    Plan,
+    PlanOptions,
+    Reason,
+    Route,
+    Shift,
+    Stop,
+    Unplanned,
+    Visit,
+    next_step,
+    plan,
+    visit_priority,
+)
 from geo.regions import Edition, Placement, edition_at, editions, locate, region_names
 from geo.routing import Router, default_router, route, route_many
 from geo.settings import GeoSettings, load_geo_settings, travel_model
+from geo.solomon import SolomonInstance, SolomonResult, parse_solomon, read_solomon, solve_solomon
 from geo.travel import GreatCircleModel, OsrmTableModel, Spot, TravelModel, default_model
+from geo.vrp import Problem, build_problem, direct_vroom, travel_matrix
+from geo.windows import WindowRules, day_windows
 
 __all__ = [
     "route", "route_many", "locate", "Router", "default_router",
@@ -46,5 +65,9 @@ __all__ = [
     "Protection", "Ownership", "RuleTable", "load_rules",
     "TravelModel", "GreatCircleModel", "OsrmTableModel", "Spot", "default_model",
     "GeoSettings", "load_geo_settings", "travel_model",
+    "plan", "Visit", "Shift", "FixedStop", "PlanOptions", "Plan", "Route", "Stop", "Unplanned", "Reason", "NextStep",
+    "visit_priority", "next_step", "WindowRules", "day_windows", "Problem", "build_problem", "travel_matrix",
+    "direct_vroom", "nearest_neighbour", "SolomonInstance", "SolomonResult", "read_solomon", "parse_solomon",
+    "solve_solomon",
     "GeoError", "GeoDataError", "EditionError", "GeoInputError", "UnknownIdError", "TravelBackendError", "StoreError",
 ]
