@@ -5,6 +5,7 @@
     report = sampler.latest()             # HealthReport (None before the first sample)
     sampler.close()
 
+    report = sampler.tick()               # or: your own loop - sample now and report (report.to_dict())
     report = check(bootstrap_servers, database_url, settings, samples=5, interval_s=2.0)   # one short window
 
 One sample reads: the watched consumer groups (list, describe, committed offsets), the log end offsets of
@@ -262,6 +263,12 @@ class Sampler:
             self._latest = self.window.report(self.clock(), latency, (problem,) if problem else ())
             return self._latest
 
+    def tick(self) -> HealthReport:
+        """Sample now and report: for callers that run their own loop (the operator console's monitor)."""
+        with self._lock:
+            self.sample()
+            return self.report()
+
     def latest(self) -> HealthReport | None:
         """The newest report the sampling thread (or report()) made; None before the first."""
         return self._latest
@@ -295,8 +302,7 @@ class Sampler:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                self.sample()
-                report = self.report()
+                report = self.tick()
                 if on_report is not None:
                     on_report(report)
             except Exception:  # keep sampling: a broker that is away now may be back next time
