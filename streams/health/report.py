@@ -166,8 +166,8 @@ class HealthReport:
 
     @property
     def exit_code(self) -> int:
-        """0 unless something is ERR (for scripts: `veiviser health || page-someone`)."""
-        return 2 if self.status is Status.ERR else 0
+        """0 unless something is ERR, then 1 (for scripts: `veiviser health || page-someone`)."""
+        return 1 if self.status is Status.ERR else 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

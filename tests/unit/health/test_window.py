@@ -54,7 +54,7 @@ def test_a_live_member_that_does_not_move_stalls_and_the_report_is_err():
     report = w.report(now=3.0)
     part = report.groups[0].partitions[0]
     assert part.status is Status.STALL and part.owner == "worker"
-    assert report.groups[0].status is Status.ERR and report.status is Status.ERR and report.exit_code == 2
+    assert report.groups[0].status is Status.ERR and report.status is Status.ERR and report.exit_code == 1
     assert any("STALL" in line for line in report.problems)
 
 
