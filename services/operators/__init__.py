@@ -26,23 +26,27 @@ def open_queue(settings, topic: str, max_replays: int = 3) -> DeadLetterQueue:
     return DeadLetterQueue(Store(where.database_url), DeadLetterTopic(where.bootstrap_servers, topic), max_replays)
 
 
-def build(settings, operators: OperatorsSettings, health=None):
-    """The console wired to the running stack; `health` is a callable returning a health report as a dict
-    (default: the stream health sampler on the same stack). Returns (app, close); the monitor is running."""
+def build(settings, operators: OperatorsSettings, health_settings=None):
+    """The console wired to the running stack, with the stream health sampler (streams.health; its
+    VEIVISER_HEALTH_* settings say which groups it watches) ticked by the console's monitor.
+    Returns (app, close); the monitor is running."""
+    from infra.stack import endpoints
+    from streams.health import Sampler, load_health_settings
+
     queue = open_queue(settings, operators.dead_letter_topic, operators.max_replays)
-    if health is None:
-        health = _health_sampler(settings, operators)
-    monitor = Monitor(health, queue.sync, queue.summary, operators.sample_interval_s)
+    where = endpoints(settings)
+    health_settings = (health_settings or load_health_settings()).model_copy(update={
+        "dead_letter_topic": operators.dead_letter_topic, "interval_s": operators.sample_interval_s})
+    sampler = Sampler(where.bootstrap_servers, where.database_url, health_settings)
+    monitor = Monitor(lambda: sampler.tick().to_dict(), queue.sync, queue.summary, operators.sample_interval_s,
+                      operators.history)
     monitor.start()
     app = create_app(queue, monitor, operators.callers())
 
     def close() -> None:
         monitor.stop()
+        sampler.close()
         queue.topic.close()
         queue.store.close()
 
     return app, close
-
-
-def _health_sampler(settings, operators: OperatorsSettings):
-    return None

@@ -55,6 +55,12 @@ def _key(letter: DeadLetter) -> bytes | None:
     return None if letter.source == "intake" else letter.key
 
 
+def _shown_key(letter: DeadLetter) -> str | None:
+    if letter.key is None:
+        return None
+    return "•••" if _key(letter) is not None else letter.key.decode("utf-8", "replace")
+
+
 class DeadLetterQueue:
     def __init__(self, store: Store, topic: DeadLetterTopic, max_replays: int = 3):
         self.store, self.topic, self.max_replays = store, topic, max_replays
@@ -100,7 +106,7 @@ class DeadLetterQueue:
             masker = Masker(letter.value, _key(letter))
             encoding, text = masker.value(letter.value)
             reasons = {"reason": row["reason"], "problems": row["problems"], "error": row["error"],
-                       "key": "•••" if letter.key else None}
+                       "key": _shown_key(letter)}
         return {**row, **reasons, "ref": str(ref), "value": text, "value_encoding": encoding, "masked": not unmasked,
                 "audit": self.store.audit(self.name, ref, limit=20)}
 

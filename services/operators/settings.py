@@ -72,8 +72,8 @@ def parse_tokens(text: str) -> dict[str, Caller]:
     found: dict[str, Caller] = {}
     for number, entry in enumerate((p.strip() for p in text.split(",") if p.strip()), start=1):
         who, sep, token = entry.partition("=")
-        name, _, role = who.strip().partition(":")
-        if not sep or not NAME.match(name):
+        name, colon, role = who.strip().partition(":")
+        if not sep or not colon or not NAME.match(name):
             raise ValueError(f"entry {number} is not name:role=token with a name like 'kari'")
         if role not in ROLES:
             raise ValueError(f"entry {number} ({name}) has role {role!r}; use one of {', '.join(ROLES)}")
