@@ -67,25 +67,33 @@ class Filter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def where(self, topic: str) -> sql.Composed:
-        parts: list[sql.Composable] = [sql.SQL("dl_topic = {}").format(sql.Literal(topic))]
+    def where(self, topic: str) -> tuple[sql.Composed, list[Any]]:
+        """The WHERE condition and its parameters."""
+        parts: list[sql.Composable] = [sql.SQL("dl_topic = %s")]
+        params: list[Any] = [topic]
+
+        def add(condition: str, value: Any) -> None:
+            parts.append(sql.SQL(condition))
+            params.append(value)
+
         if self.origin == "intake":
             parts.append(sql.SQL("source = 'intake'"))
         elif self.origin:
-            parts.append(sql.SQL("origin_topic = {}").format(sql.Literal(self.origin)))
+            add("origin_topic = %s", self.origin)
         for column, value in (("stage", self.stage), ("status", self.status)):
             if value:
-                parts.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value)))
+                parts.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+                params.append(value)
         if self.reason:
-            parts.append(sql.SQL("reason ILIKE {}").format(sql.Literal(f"%{_like(self.reason)}%")))
+            add("reason ILIKE %s", f"%{_like(self.reason)}%")
         if self.text:
-            parts.append(sql.SQL("concat_ws(' ', reason, problems::text, error, event_name, source, origin_topic) "
-                                 "ILIKE {}").format(sql.Literal(f"%{_like(self.text)}%")))
+            add("concat_ws(' ', reason, problems::text, error, event_name, source, origin_topic) ILIKE %s",
+                f"%{_like(self.text)}%")
         if self.since:
-            parts.append(sql.SQL("dead_at >= {}").format(sql.Literal(self.since)))
+            add("dead_at >= %s", self.since)
         if self.until:
-            parts.append(sql.SQL("dead_at < {}").format(sql.Literal(self.until)))
-        return sql.SQL(" AND ").join(parts)
+            add("dead_at < %s", self.until)
+        return sql.SQL(" AND ").join(parts), params
 
 
 def _like(text: str) -> str:
@@ -174,11 +182,11 @@ class Store:
     def search(self, topic: str, where: Filter, limit: int = 100, offset: int = 0) -> tuple[int, list[dict]]:
         """(how many match, the newest `limit` of them after skipping `offset`)."""
         with self._cursor() as cur:
-            condition = where.where(topic)
-            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(LETTERS, condition))
+            condition, params = where.where(topic)
+            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(LETTERS, condition), params)
             total = cur.fetchone()[0]
             cur.execute(sql.SQL("{} WHERE {} ORDER BY dead_at DESC, dl_partition, dl_offset DESC LIMIT %s OFFSET %s"
-                                ).format(SELECT, condition), (limit, offset))
+                                ).format(SELECT, condition), (*params, limit, offset))
             return total, [_row(r) for r in cur.fetchall()]
 
     def get(self, ref: Ref) -> dict[str, Any] | None:
