@@ -16,6 +16,7 @@ The caller commits Kafka offsets only after `record` returned. A lost or refused
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from psycopg2.extras import execute_values
 from streams.cases import CaseState, audit_detail, fold
 from streams.errors import LedgerRefused, TransientError
 
-__all__ = ["Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Slot"]
+__all__ = ["copy_rows", "Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Slot"]
 
 PAGE = 500
 PROCESSED, STATE = sql.Identifier("streams_processed_events"), sql.Identifier("streams_case_state")
@@ -47,13 +48,11 @@ UPSERT_STATES = sql.SQL(
     "profile = EXCLUDED.profile, locations = EXCLUDED.locations, appointments = EXCLUDED.appointments, "
     "events_seen = EXCLUDED.events_seen, audit_seq = EXCLUDED.audit_seq, last_event_id = EXCLUDED.last_event_id, "
     "last_event_at = EXCLUDED.last_event_at, updated_at = now()").format(STATE)
-INSERT_AUDIT = sql.SQL(
-    "INSERT INTO {} (case_id, seq, entry, event_id, event_name, occurred_at, source_partition, source_offset, "
-    "decision_id, detail) VALUES %s").format(AUDIT)
+AUDIT_COLUMNS = ("case_id", "seq", "entry", "event_id", "event_name", "occurred_at", "source_partition",
+                 "source_offset", "decision_id", "detail")
 RETIRE_CURRENT = sql.SQL("UPDATE {} SET is_current = false WHERE case_id = ANY(%s) AND is_current").format(DECISIONS)
-INSERT_DECISIONS = sql.SQL(
-    "INSERT INTO {} (decision_id, case_id, event_id, outcome, point_id, team_id, owner_unit, explanation, "
-    "followup, decided_at, is_current) VALUES %s").format(DECISIONS)
+DECISION_COLUMNS = ("decision_id", "case_id", "event_id", "outcome", "point_id", "team_id", "owner_unit",
+                    "explanation", "followup", "decided_at", "is_current")
 BOOKINGS = sql.Identifier("streams_office_bookings")
 SELECT_BOOKINGS = sql.SQL("SELECT point_id, day, booked FROM {} WHERE consumer = %s AND day >= %s").format(BOOKINGS)
 ADD_BOOKINGS = sql.SQL(
@@ -261,7 +260,7 @@ class Ledger:
             execute_values(cur, UPSERT_STATES, [_state_row(s, work.seqs[c]) for c, s in work.states.items()],
                            page_size=PAGE)
         if work.audit:
-            execute_values(cur, INSERT_AUDIT, work.audit, page_size=PAGE)
+            copy_rows(cur, AUDIT, AUDIT_COLUMNS, work.audit)
         if work.result.failures:
             execute_values(cur, SET_ERRORS.format(PROCESSED, sql.Literal(self.consumer)),
                            list(work.result.failures.items()), page_size=PAGE)
@@ -272,8 +271,8 @@ class Ledger:
         if decisions:
             last = {d.case_id: d.decision_id for d in decisions}
             cur.execute(RETIRE_CURRENT, (sorted(last),))
-            execute_values(cur, INSERT_DECISIONS, [_decision_row(d, last[d.case_id] == d.decision_id)
-                                                   for d in decisions], page_size=PAGE)
+            copy_rows(cur, DECISIONS, DECISION_COLUMNS,
+                      [_decision_row(d, last[d.case_id] == d.decision_id) for d in decisions])
 
     def _stored_errors(self, cur, event_ids: list[str]) -> dict[str, str]:
         if not event_ids:
@@ -287,6 +286,18 @@ class Ledger:
         cur.execute(STORED_FOLLOWUPS, (event_ids,))
         stored = dict(cur.fetchall())
         return [stored[e] for e in event_ids if e in stored]
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_rows(cur, table: sql.Identifier, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert rows with COPY (text format): several times cheaper than INSERT ... VALUES for append-only
+    rows on both sides (no per-value quoting in Python, no statement to parse). None is NULL."""
+    lines = "".join("\t".join("\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in row) + "\n"
+                    for row in rows)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    cur.copy_expert(statement, io.StringIO(lines))
 
 
 def _state_row(state: CaseState, seq: int) -> tuple:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
 from events.timestamps import parse_timestamp
@@ -26,6 +24,7 @@ __all__ = ["to_geo_case", "followup", "explanation", "decision_id", "status_even
 
 NAMESPACE = uuid.UUID("0b7e6c43-58a4-4a6a-9a51-7c5f0f0d5e10")
 FOLLOWUP_VERSION = 1
+EXPLANATION_VERSION = 2  # 1: the whole Decision as geo serializes it (session 1)
 MARKERS = {"young_under_30": "young", "immigrant": "immigrant", "complex_needs": "complex_needs"}
 
 
@@ -79,28 +78,20 @@ def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def explanation(decision: Decision) -> dict[str, Any]:
-    """What the ledger keeps of a decision (no coordinates: a Decision never has them), JSON-ready.
+    """What the ledger keeps of a decision (no coordinates: a Decision never has them), JSON-ready and small.
 
-    Built field by field: dataclasses.asdict deep-copies and was the router's largest cost after geo."""
-    plain = {f.name: _plain(getattr(decision, f.name)) for f in fields(decision)}
-    plain["explain"] = decision.explain()
-    return plain
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, str | int | float | bool) or value is None:
-        return None if isinstance(value, float) and value != value else value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    The plain sentences carry every candidate with its tier, unit, travel time and verdict, the reasons and
+    the data versions; next to them, the few fields a query filters on, and each location's placement as
+    [kind, municipality, region, snapped]. Built by hand: serializing the whole Decision (dataclasses
+    walked recursively) was the router's largest cost after geo, and tripled the stored row."""
+    return {
+        "explanation_version": EXPLANATION_VERSION,
+        "explain": decision.explain(),
+        "owner_rule": decision.owner_rule,
+        "travel_minutes": decision.travel_minutes,
+        "threshold_minutes": decision.threshold_minutes,
+        "locations": [[loc.kind, loc.municipality, loc.region, loc.snapped] for loc in decision.locations],
+    }
 
 
 def status_events(event: Mapping[str, Any], registry: Registry) -> list[StatusEvent]:

@@ -167,3 +167,18 @@ def test_the_scalar_cell_index_gives_the_same_answers_as_the_vectorized_strtree(
     for k in range(len(x)):
         one = locate(float(x[k]), float(y[k]), at=at)
         assert (one.municipality or "", one.snapped, one.land) == (many.municipality[k], many.snapped[k], many.land[k])
+
+
+def test_remembered_placements_equal_fresh_ones_and_the_memory_is_bounded(monkeypatch):
+    from geo import regions
+
+    edition = edition_at("2020-06-01")
+    monkeypatch.setattr(regions, "PLACEMENT_CACHE_SIZE", 3)
+    edition.placements.clear()
+    points = [(14.40, 67.28), (15.39, 67.25), (13.80, 67.60), (17.43, 68.44)]  # on land, snapped, open sea, on land
+    first = [regions.locate_one(edition, lon, lat) for lon, lat in points]
+    assert first == [regions._locate_one(edition, lon, lat) for lon, lat in points]
+    assert [f[1] for f in first] == [False, True, False, False] and first[2][0] == -1
+    assert len(edition.placements) == 3 and (14.40, 67.28) not in edition.placements  # the oldest went first
+    assert [regions.locate_one(edition, lon, lat) for lon, lat in points] == first
+    edition.placements.clear()
