@@ -12,7 +12,7 @@ from psycopg2 import sql
 
 from streams.health.report import LatencySummary
 
-__all__ = ["pipeline_latency", "LATENCY_SQL"]
+__all__ = ["pipeline_latency", "latency_from", "LATENCY_SQL"]
 
 LATENCY_SQL = sql.SQL("""
     WITH recent AS (
@@ -36,10 +36,15 @@ def pipeline_latency(database_url: str, minutes: float, connect_timeout_s: int =
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SET LOCAL statement_timeout = '10s'")
-            cur.execute(LATENCY_SQL, {"seconds": float(minutes) * 60})
-            count, quantiles, longest, skewed = cur.fetchone()
+            return latency_from(cur, minutes)
     finally:
         conn.close()
+
+
+def latency_from(cursor, minutes: float) -> LatencySummary:
+    """The same on an open cursor (its transaction, its search_path)."""
+    cursor.execute(LATENCY_SQL, {"seconds": float(minutes) * 60})
+    count, quantiles, longest, skewed = cursor.fetchone()
     p50, p90, p99 = quantiles or (None, None, None)
     return LatencySummary(minutes=minutes, count=int(count), p50=p50, p90=p90, p99=p99, max=longest,
                           skewed=int(skewed))
