@@ -72,3 +72,58 @@ def read_topic(bootstrap_servers: str, topic: str, idle_ms: int = 3000) -> list:
         return list(consumer)
     finally:
         consumer.close()
+
+
+class RunningConsole:
+    """The console from `services.operators.build` served by uvicorn in a thread on a free port."""
+
+    def __init__(self, settings, operators, health_settings=None):
+        import socket
+        import threading
+
+        import uvicorn
+
+        from services.operators import build
+
+        self.app, self._close = build(settings, operators, health_settings)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        _wait(lambda: self.server.started, 30, "the console did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, role: str = "operator", **params):
+        import httpx
+
+        return httpx.get(self.url + path, headers=bearer(role), params=params, timeout=30)
+
+    def post(self, path: str, body: dict, role: str = "operator"):
+        import httpx
+
+        return httpx.post(self.url + path, headers=bearer(role), json=body, timeout=60)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self._close()
+
+
+def _wait(condition, timeout_s: float, message: str):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"{message} within {timeout_s} s")
+
+
+wait_for = _wait
