@@ -1,0 +1,106 @@
+"""The dashboard in a real headless Chromium: it loads offline, its charts have data, replay by clicking works."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from services.operators import OperatorsSettings
+from services.operators.deadletters import REPLAY_OF
+from streams.health import load_health_settings
+from tests.integration.operators.support import TOKEN_TEXT, TOKENS, RunningConsole, forget, poison, read_topic
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def lagging_group(bootstrap_servers: str, topic: str, group: str) -> None:
+    """A group that committed part of a topic: lag on every partition."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    for n in range(60):
+        producer.send(topic, value=f"m{n}".encode(), partition=n % 3)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(5, "", -1) for p in range(3)})
+    consumer.close()
+
+
+@pytest.fixture
+def console(bootstrap_servers, database_url, new_topic, new_group, settings):
+    dlq, origin, watched = new_topic(3), new_topic(3), new_topic(3)
+    group = new_group("veiviser-e2e-dash")
+    lagging_group(bootstrap_servers, watched, group)
+    running = RunningConsole(settings, OperatorsSettings(tokens=TOKEN_TEXT, dead_letter_topic=dlq,
+                                                         sample_interval_s=1),
+                             load_health_settings(groups=group, interval_s=1))
+    yield running, origin, group
+    running.close()
+    forget(database_url, dlq)
+
+
+def sign_in(browser, url: str, role: str) -> WebDriverWait:
+    browser.get(url + "/")
+    wait = WebDriverWait(browser, 45, poll_frequency=0.3)
+    wait.until(lambda b: b.find_element(By.ID, "token").is_displayed())
+    browser.find_element(By.ID, "token").send_keys(TOKENS[role])
+    browser.find_element(By.ID, "login-button").click()
+    wait.until(lambda b: b.find_element(By.ID, "console").is_displayed())
+    return wait
+
+
+def points(browser, chart: str) -> int:
+    return int(browser.find_element(By.ID, chart).get_attribute("data-points") or 0)
+
+
+def test_the_dashboard_loads_draws_charts_and_replays_a_dead_letter_by_clicking(console, browser, bootstrap_servers):
+    running, origin, group = console
+    event = poison(bootstrap_servers, _dlq(running), origin, "case-browser-secret")
+    wait = sign_in(browser, running.url, "operator")
+
+    wait.until(lambda b: points(b, "lag-chart") >= 6)  # 3 partitions, 2+ samples each
+    wait.until(lambda b: points(b, "throughput-chart") >= 1)
+    assert browser.find_element(By.ID, "lag-group").text == group
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#lag-chart path.series")) == 3
+    assert " 45 " in browser.find_element(By.CSS_SELECTOR, "#groups tbody").text  # lag: 3 partitions x (20 - 5)
+    wait.until(lambda b: b.find_element(By.ID, "dlq-open").text == "1")
+    wait.until(lambda b: points(b, "dlq-chart") >= 1)
+    assert "brokers up" in browser.find_element(By.ID, "cluster").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#brokers tbody .badge.OK")
+
+    rows = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deadletters tbody tr"))
+    assert len(rows) == 1 and "is not one of the services" in rows[0].text
+    rows[0].click()  # view: the reasons and the masked original bytes
+    wait.until(lambda b: b.find_element(By.ID, "dl-view").is_displayed())
+    value = browser.find_element(By.ID, "dl-value").text
+    assert '"event_name": "case.opened"' in value and "case-browser-secret" not in value and "psn-" not in value
+    assert not browser.find_element(By.ID, "dl-unmask").is_displayed()  # an operator cannot unmask
+
+    browser.find_element(By.ID, "dl-replay").click()
+    wait.until(lambda b: b.find_element(By.ID, "action-dialog").is_displayed())
+    browser.find_element(By.ID, "action-why").send_keys("service list fixed")
+    browser.find_element(By.ID, "action-confirm").click()
+    wait.until(lambda b: "1 done" in b.find_element(By.ID, "action-result").text)
+
+    [copy] = read_topic(bootstrap_servers, origin)
+    assert json.loads(copy.value) == event and copy.key == b"case-browser-secret" and REPLAY_OF in dict(copy.headers)
+    wait.until(lambda b: "replay by kari" in b.find_element(By.ID, "dl-audit").text)
+    wait.until(lambda b: b.find_element(By.ID, "dlq-open").text == "0")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+def _dlq(running) -> str:
+    return running.get("/api/deadletters").json()["topic"]
+
+
+def test_a_viewer_sees_health_but_not_the_queue(console, browser):
+    running, _, _ = console
+    wait = sign_in(browser, running.url, "viewer")
+    wait.until(lambda b: points(b, "lag-chart") >= 3)
+    assert browser.find_element(By.ID, "dlq-forbidden").is_displayed()
+    assert not browser.find_element(By.ID, "dlq-browser").is_displayed()
