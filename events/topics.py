@@ -13,7 +13,7 @@ from typing import Any
 from events.errors import ContractError
 
 __all__ = [
-    "CASE_EVENTS", "OFFICE_STATUS", "FIELD_SHIFTS", "VISIT_EVENTS", "DEAD_LETTER",
+    "CASE_EVENTS", "OFFICE_STATUS", "FIELD_SHIFTS", "VISIT_EVENTS", "ROUTE_PLANS", "DEAD_LETTER",
     "Route", "ROUTES", "route", "key_of", "key_description",
 ]
 
@@ -21,6 +21,7 @@ CASE_EVENTS = "veiviser.case-events.v1"
 OFFICE_STATUS = "veiviser.office-status.v1"
 FIELD_SHIFTS = "veiviser.field-shifts.v1"
 VISIT_EVENTS = "veiviser.visit-events.v1"
+ROUTE_PLANS = "veiviser.route-plans.v1"
 DEAD_LETTER = "veiviser.dead-letter.v1"
 
 
@@ -44,6 +45,9 @@ ROUTES: dict[str, Route] = {
     "field_worker.shift_scheduled": Route(FIELD_SHIFTS, ("worker_id", "shift_date")),
     "visit.completed": Route(VISIT_EVENTS, ("case_id",)),
     "visit.failed": Route(VISIT_EVENTS, ("case_id",)),
+    "visit.started": Route(VISIT_EVENTS, ("case_id",)),
+    "route.planned": Route(ROUTE_PLANS, ("team_id",)),  # produced by the planner (streams.planner)
+    "route.changed": Route(ROUTE_PLANS, ("team_id",)),
 }
 
 

@@ -1,0 +1,224 @@
+"""What the planner does with its messages, in one database transaction: apply them, re-plan, store.
+
+    mobile-visit follow-up ─▶ a visit (location read from the ledger's case state by the follow-up's location kind)
+    field_worker.shift_scheduled ─▶ the worker's shift for that date
+    visit.started / visit.completed / visit.failed ─▶ the visit's status (a failed visit: offered again or escalated)
+                       └─────────▶ each affected team re-planned for the coming days (geo.planning) ─▶ stored plans
+                                                                        and a route.planned / route.changed event
+
+A person with a protected address never gets a home visit: such a visit is escalated at once and its location is
+never stored. A location given only as a municipality cannot be visited: escalated too (reason no_location).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from geo.planning import FixedStop, NextStep, Plan, PlanOptions, Shift, Visit, next_step, plan, visit_priority
+from streams import plans as repo
+
+__all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure"]
+
+TZ = ZoneInfo("Europe/Oslo")
+DONE = ("started", "completed", "failed")
+ESCALATE_AT_ONCE = frozenset({"refused", "unsafe"})
+CAUSES = {"followup": "visit_requested", "field_worker.shift_scheduled": "shift_changed",
+          "visit.started": "visit_started", "visit.completed": "visit_completed", "visit.failed": "visit_failed"}
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    consumer: str = "planner"
+    horizon_days: int = 3
+    window_days: int = 5
+    escalate_after_days: int = 3
+    visit_minutes: int = 45
+    youth_specialists: frozenset[str] = frozenset()
+    max_route_minutes: int | None = None
+    producing_system: str = "veiviser-planner"
+    exploration: int = 5
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Item:
+    """One valid message: kind is 'followup' or the event name; id is the follow-up or event id."""
+
+    kind: str
+    id: str
+    body: Mapping[str, Any]
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        return self.body if self.kind == "followup" else self.body["payload"]
+
+
+@dataclass
+class TeamPlan:
+    team_id: str
+    days: list[date]
+    result: Plan | None = None
+    stored: list[repo.StoredPlan] = field(default_factory=list)
+    unplanned: list[dict[str, Any]] = field(default_factory=list)
+    visits: dict[str, repo.VisitRow] = field(default_factory=dict)
+
+
+def new_visit(followup: Mapping[str, Any], state: tuple[dict, list] | None, config: PlannerConfig,
+              today: date) -> repo.NewVisit:
+    """The visit a mobile-visit follow-up asks for, with the location of its kind from the case state."""
+    profile, locations = state or ({}, [])
+    kind = followup.get("location_kind") or "home"
+    place = next((loc for loc in locations if loc.get("kind") == kind), None)
+    coords = (place or {}).get("coordinates")
+    markers = profile.get("priority_markers") or {}
+    status, reason = "open", None
+    if kind == "home" and profile.get("protected_address", "none") != "none":
+        status, reason, coords = "escalated", "protected_address", None
+    elif coords is None:
+        status, reason = "escalated", "no_location"
+    earliest = max(today, date.fromisoformat(followup["appointment_day"])) if followup.get("appointment_day") else today
+    language = (profile.get("language_needs") or {})
+    young, complex_needs = bool(markers.get("young_under_30")), bool(markers.get("complex_needs"))
+    return repo.NewVisit(
+        str(followup["followup_id"]), followup["case_id"], followup["team_id"], status, reason, kind,
+        coords["lon"] if coords else None, coords["lat"] if coords else None, _purpose(profile),
+        visit_priority(young, complex_needs), config.visit_minutes,
+        language.get("language") if language.get("interpreter_needed") else None, young and complex_needs,
+        earliest, earliest if status == "open" else None, earliest + timedelta(days=config.window_days - 1),
+        dict(followup))
+
+
+def _purpose(profile: Mapping[str, Any]) -> str:
+    services = profile.get("services") or []
+    return services[0] if services else "guidance"
+
+
+def after_failure(reason: str, first_offered: date, today: date, config: PlannerConfig) -> tuple[str, date | None]:
+    """The next step of a failed visit: (status, next offer): offered again, or escalated to an office
+    appointment (at once when the person refused or the place was unsafe, else after the configured wait)."""
+    if reason in ESCALATE_AT_ONCE:
+        return "escalated", None
+    step, again = next_step(first_offered, today, config.escalate_after_days)
+    return ("escalated", None) if step is NextStep.ESCALATE else ("open", again)
+
+
+def apply_item(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:
+    """Apply one new message; the teams whose plans it changes."""
+    p = item.payload
+    if item.kind == "followup":
+        repo.open_visits(cur, [new_visit(p, repo.case_state(cur, p["case_id"]), config, today)])
+        return {p["team_id"]}
+    if item.kind == "field_worker.shift_scheduled":
+        before = repo.upsert_shift(cur, p, item.id, p["worker_id"] in config.youth_specialists,
+                                   config.max_route_minutes)
+        return {p["team_id"], *([before] if before else [])}
+    return _visit_event(cur, item, config, today)
+
+
+def _visit_event(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:
+    p = item.payload
+    known = repo.visit_state(cur, p["visit_id"])
+    if known is None:
+        return set()
+    team, _status, first_offered, _attempts = known
+    if item.kind == "visit.started":
+        repo.update_visit(cur, p["visit_id"], "started", worker_id=p["worker_id"], started_at=p["started_at"])
+    elif item.kind == "visit.completed":
+        repo.update_visit(cur, p["visit_id"], "completed", worker_id=p["worker_id"], attempt=True,
+                          finished_at=p["completed_at"])
+    else:
+        status, again = after_failure(p["reason"], first_offered, today, config)
+        repo.update_visit(cur, p["visit_id"], status, reason=f"visit failed: {p['reason']}", worker_id=p["worker_id"],
+                          attempt=True, next_offer=again, finished_at=p["attempted_at"])
+    return {team}
+
+
+def replan(cur, team_id: str, now: datetime, config: PlannerConfig,
+           new_id: Callable[[], uuid.UUID] = uuid.uuid4) -> TeamPlan:
+    """Plan the team's coming days again from what is stored, store the plans and mark the visits."""
+    today = now.astimezone(TZ).date()
+    days = [today + timedelta(days=i) for i in range(config.horizon_days)]
+    repo.lock_team(cur, team_id)
+    shift_rows = repo.team_shifts(cur, team_id, days[0], days[-1])
+    rows = repo.team_visits(cur, team_id, days[0], days[-1])
+    team = TeamPlan(team_id, days, visits={r.visit_id: r for r in rows})
+    fixed = _fixed(repo.current_stops(cur, team_id, days[0], days[-1]), team.visits)
+    previous = repo.previous_workers(cur, sorted({r.case_id for r in rows}))
+    visits = [_visit(r, previous, today) for r in rows if r.status in ("open", "planned")
+              and (r.next_offer or r.first_offered) <= days[-1]]
+    shifts = [_shift(s, fixed.get((s.worker_id, s.shift_date), ())) for s in shift_rows]
+    options = PlanOptions(now=now, exploration=config.exploration, threads=config.threads)
+    team.result = plan(visits, shifts, options)
+    team.stored = repo.store_plans(cur, team_id, days[0], days[-1], team.result.routes, now, team.result.solver, new_id)
+    repo.mark_planned(cur, team.result.assignments())
+    team.unplanned = _unplanned(cur, team, today, config)
+    return team
+
+
+def _fixed(stops: list[repo.CurrentStop], visits: Mapping[str, repo.VisitRow]) -> dict[tuple[str, date], tuple]:
+    out: dict[tuple[str, date], list[FixedStop]] = {}
+    for s in stops:
+        v = visits.get(s.visit_id)
+        if v is not None and v.status in DONE:
+            out.setdefault((s.worker_id, s.shift_date), []).append(FixedStop(s.visit_id, v.lon, v.lat, s.eta,
+                                                                             s.departure))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _visit(r: repo.VisitRow, previous: Mapping[str, str], today: date) -> Visit:
+    earliest = max(today, r.next_offer or r.first_offered)
+    return Visit(r.visit_id, r.case_id, r.lon, r.lat, r.location_kind, earliest, max(earliest, r.latest or earliest),
+                 r.duration_minutes, r.language, r.needs_youth, r.priority,
+                 previous.get(r.case_id) or (r.worker_id if r.status == "planned" else None))
+
+
+def _shift(s: repo.ShiftRow, fixed: tuple) -> Shift:
+    return Shift(s.worker_id, s.shift_date, s.starts, s.ends, s.base_lon, s.base_lat, frozenset(s.languages),
+                 s.youth_specialist, s.max_route_minutes, fixed)
+
+
+def _unplanned(cur, team: TeamPlan, today: date, config: PlannerConfig) -> list[dict[str, Any]]:
+    rows, out = [], []
+    for u in team.result.unplanned:
+        visit = team.visits[u.visit_id]
+        step, again = next_step(visit.first_offered, today, config.escalate_after_days)
+        status = "escalated" if step is NextStep.ESCALATE else "open"
+        rows.append((u.visit_id, status, f"{u.reason.value}: {u.detail}", again))
+        out.append({"visit_id": u.visit_id, "case_id": visit.case_id, "reason": u.reason.value,
+                    "next_step": step.value, "next_offer": again.isoformat() if again else None})
+    repo.mark_unplanned(cur, rows)
+    return out
+
+
+def route_event(team: TeamPlan, cause: str, now: datetime, causation_id: str | None,
+                config: PlannerConfig) -> dict[str, Any]:
+    """route.planned (every route is a first version) or route.changed, without coordinates."""
+    by_key = {(r.worker_id, r.day): r for r in team.result.routes}
+    routes = [_route_payload(s, by_key[(s.worker_id, s.shift_date)], team.visits) for s in team.stored]
+    first = all(s.version == 1 for s in team.stored)
+    payload = {"team_id": team.team_id, "days": [d.isoformat() for d in team.days],
+               "planned_at": _stamp(now), "solver": team.result.solver, "routes": routes,
+               "unplanned": team.unplanned}
+    if not first:
+        payload["cause"] = cause
+    return {"event_id": str(uuid.uuid4()), "event_name": "route.planned" if first else "route.changed",
+            "schema_version": 1, "occurred_at": _stamp(now), "producing_system": config.producing_system,
+            "correlation_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"veiviser-plan:{team.team_id}:{team.days[0]}")),
+            "causation_id": causation_id, "ordering_key": team.team_id, "payload": payload}
+
+
+def _route_payload(stored: repo.StoredPlan, route, visits: Mapping[str, repo.VisitRow]) -> dict[str, Any]:
+    return {"worker_id": stored.worker_id, "shift_date": stored.shift_date.isoformat(), "plan_id": stored.plan_id,
+            "version": stored.version, "travel_minutes": route.travel_min,
+            "stops": [{"seq": i, "visit_id": s.visit_id, "case_id": visits[s.visit_id].case_id, "eta": _stamp(s.eta),
+                       "departure": _stamp(s.departure), "location_kind": visits[s.visit_id].location_kind,
+                       "fixed": s.fixed} for i, s in enumerate(route.stops, start=1)]}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(TZ).isoformat(timespec="seconds")

@@ -1,0 +1,197 @@
+"""The planner agent's work on one batch, independent of faust (streams.planner_app wires it).
+
+    veiviser.followups.v1 (kind mobile_visit) ─┐
+    veiviser.field-shifts.v1 (shift events) ───┼─ stages (deserialize, precondition, validate) ─▶ ONE transaction:
+    veiviser.visit-events.v1 (visit events) ───┘      │         record ids, apply (visits, shifts, statuses),
+                                                 dead letters    re-plan each affected team, store plans
+                                                                         └─▶ route.planned / route.changed
+                                                                             (veiviser.route-plans.v1, key team)
+
+Effectively once: the follow-up / event ids are recorded (planning_processed_events) in the transaction
+that applies them; a redelivered message changes nothing, but its team is planned again and its route event
+sent again, so a crash between the commit and the send loses no route event. Each message is applied under
+a savepoint: one the database refuses is dead-lettered (stage store) and the rest go on; a team whose
+planning fails (a bug) dead-letters the messages that touched it (stage plan). A TransientError (database
+or broker briefly away) retries the whole batch with backoff and never dead-letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg2
+
+from events.problems import Problem
+from events.validation import check
+from geo.decisions import Outcome as RoutingOutcome
+from geo.windows import KINDS
+from streams import plans as repo
+from streams.delivery import Message, Send, Summary, deliver, on_retry
+from streams.fieldplan import CAUSES, TZ, Item, PlannerConfig, apply_item, replan, route_event
+from streams.retry import Backoff, retry_async
+from streams.stages import Handled, Outcome, Output, Stages, dead_letter, handle
+
+__all__ = ["PlannerAgent", "planner_stages", "AGENT", "EVENTS"]
+
+log = logging.getLogger(__name__)
+AGENT = "planner"
+EVENTS = frozenset({"field_worker.shift_scheduled", "visit.started", "visit.completed", "visit.failed"})
+MOBILE = RoutingOutcome.MOBILE_VISIT.value
+DEFAULT_BACKOFF = Backoff()
+FOLLOWUP_FIELDS = {"followup_id": str, "case_id": str, "team_id": str, "location_kind": str}
+
+
+def _deserialize(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+def _mine(message: Any) -> bool:
+    """Mine: a mobile-visit follow-up, or a shift or visit event (anything else is counted as skipped)."""
+    if not isinstance(message, dict):
+        return True
+    if "followup_id" in message:
+        return message.get("kind") == MOBILE
+    return message.get("event_name") in EVENTS or "event_name" not in message
+
+
+def _problems(message: Any) -> list[Problem]:
+    if isinstance(message, dict) and "followup_id" in message:
+        return _followup_problems(message)
+    return list(check(message).problems)
+
+
+def _followup_problems(followup: dict) -> list[Problem]:
+    problems = [Problem(name, f"is missing or not a {kind.__name__}", "send the follow-up as the router writes it")
+                for name, kind in FOLLOWUP_FIELDS.items() if not isinstance(followup.get(name), kind)]
+    kind = followup.get("location_kind")
+    if isinstance(kind, str) and kind not in KINDS:
+        problems.append(Problem("location_kind", f"is not one of {', '.join(KINDS)}", "use home, work or school"))
+    day = followup.get("appointment_day")
+    if day is not None and not _is_date(day):
+        problems.append(Problem("appointment_day", "is not a date YYYY-MM-DD", "send a date or null"))
+    return problems
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def planner_stages() -> Stages[Any]:
+    return Stages(AGENT, _deserialize, _mine, _problems, lambda _message: ())
+
+
+def _item(message: dict) -> Item:
+    if "followup_id" in message:
+        return Item("followup", str(message["followup_id"]), message)
+    return Item(message["event_name"], message["event_id"], message)
+
+
+class PlannerAgent:
+    def __init__(self, database_url: str, send: Send, config: PlannerConfig, *, route_plans_topic: str,
+                 dead_letter_topic: str, backoff: Backoff = DEFAULT_BACKOFF,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.database_url, self.send, self.config, self.backoff, self.clock = database_url, send, config, backoff, clock
+        self.route_plans_topic, self.dead_letter_topic = route_plans_topic, dead_letter_topic
+        self.stages = planner_stages()
+
+    async def process(self, messages: Sequence[Message]) -> Summary:
+        summary, items, outputs = Summary(), [], []
+        for message in messages:
+            handled = handle(self.stages, message.value or b"")
+            if handled.outcome is Outcome.OK:
+                items.append((_item(handled.item), message))
+            else:
+                summary.add(handled.outcome.value)
+                if handled.dead_lettered:
+                    outputs.append(self._dead_letter(handled, message))
+        if items:
+            work = await retry_async(lambda: asyncio.to_thread(self._work, items), self.backoff, on_retry(AGENT))
+            outputs.extend(self._outputs(work, summary))
+        summary.dead_letters = sum(1 for o in outputs if o.topic == self.dead_letter_topic)
+        summary.followups = len(outputs) - summary.dead_letters
+        await deliver(self.send, outputs, self.backoff, AGENT)
+        summary.count(AGENT)
+        return summary
+
+    def _work(self, items: list[tuple[Item, Message]]) -> dict[str, Any]:
+        """In a thread, one transaction: record, apply, re-plan. Returns what to send and count."""
+        now = self.clock()
+        today = now.astimezone(TZ).date()
+        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "new": 0, "duplicate": 0}
+        with repo.connect(self.database_url) as conn, conn.cursor() as cur:
+            new = repo.fresh(cur, self.config.consumer, [item.id for item, _ in items])
+            teams: dict[str, list[tuple[Item, Message]]] = {}
+            for item, message in items:
+                touched = self._apply(cur, item, message, item.id in new, today, work)
+                for team in sorted(touched):
+                    teams.setdefault(team, []).append((item, message))
+            for team, touching in sorted(teams.items()):
+                self._replan(cur, team, touching, now, work)
+        return work
+
+    def _apply(self, cur, item: Item, message: Message, is_new: bool, today, work: dict) -> set[str]:
+        if not is_new:
+            work["duplicate"] += 1
+            return self._team_of(cur, item)
+        cur.execute("SAVEPOINT planner_item")
+        try:
+            touched = apply_item(cur, item, self.config, today)
+        except psycopg2.DatabaseError as exc:
+            if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
+                raise
+            cur.execute("ROLLBACK TO SAVEPOINT planner_item")
+            work["refused"].append((message, f"the database refused it: {str(exc).strip()}"))
+            return set()
+        cur.execute("RELEASE SAVEPOINT planner_item")
+        work["new"] += 1
+        return touched
+
+    @staticmethod
+    def _team_of(cur, item: Item) -> set[str]:
+        """The team a redelivered message touched (re-planned again so its route event is sent again)."""
+        if item.kind in ("followup", "field_worker.shift_scheduled"):
+            return {item.payload["team_id"]}
+        known = repo.visit_state(cur, item.payload["visit_id"])
+        return {known[0]} if known else set()
+
+    def _replan(self, cur, team: str, touching: list[tuple[Item, Message]], now: datetime, work: dict) -> None:
+        cur.execute("SAVEPOINT planner_team")
+        try:
+            planned = replan(cur, team, now, self.config)
+        except psycopg2.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a planning bug dead-letters the messages, never stalls the partition
+            cur.execute("ROLLBACK TO SAVEPOINT planner_team")
+            log.exception("planner: planning team %s failed", team)
+            work["failed"].extend((m, f"planning team {team} failed: {type(exc).__name__}: {exc}") for _, m in touching)
+            return
+        cur.execute("RELEASE SAVEPOINT planner_team")
+        last = touching[-1][0]
+        cause = CAUSES.get(last.kind, "daily")
+        causation = last.id if last.kind != "followup" else None
+        work["events"].append(route_event(planned, cause, now, causation, self.config))
+
+    def _outputs(self, work: dict, summary: Summary) -> list[Output]:
+        summary.add(Outcome.OK.value, work["new"] - len(work["failed"]))
+        summary.add("duplicate", work["duplicate"])
+        summary.add(Outcome.FAILED.value, len(work["refused"]) + len(work["failed"]))
+        outputs = [self._dead_letter(Handled(Outcome.FAILED, stage, error=error), message)
+                   for stage, key in (("store", "refused"), ("plan", "failed")) for message, error in work[key]]
+        for event in work["events"]:
+            value = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = (("event_name", event["event_name"].encode()), ("event_id", event["event_id"].encode()))
+            outputs.append(Output(self.route_plans_topic, event["ordering_key"].encode(), value, headers))
+        return outputs
+
+    def _dead_letter(self, handled: Handled, message: Message) -> Output:
+        return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)
+

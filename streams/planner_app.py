@@ -1,0 +1,125 @@
+"""The faust-streaming application of the planner: `bootstrap_planner` wires settings, topics and the agent.
+
+    veiviser.followups.v1 ───┐
+    veiviser.field-shifts.v1 ┼─▶ agent "planner" (concurrency 1) ──▶ veiviser.route-plans.v1 (key = team id)
+    veiviser.visit-events.v1 ┘        │                          └─▶ veiviser.dead-letter.v1 (origin in headers)
+                                      └──▶ PostgreSQL (streams.plans; reads the ledger's case state)
+
+Batches as in streams.app: acknowledged only after the body returned (stored and sent); a body that breaks
+exits the worker without acknowledging (the batch is redelivered and the planner dedupes by id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events import topics
+from streams.app import FOLLOWUPS, _brokers, _process_or_exit, _sender
+from streams.errors import SettingsProblem
+from streams.fieldplan import PlannerConfig
+from streams.planner import AGENT, PlannerAgent
+from streams.retry import Backoff
+
+__all__ = ["PlannerSettings", "load_planner_settings", "PlannerWiring", "bootstrap_planner", "run_planner"]
+
+
+class PlannerSettings(BaseSettings):
+    """Settings of the planner worker, from VEIVISER_PLANNER_* variables (defaults work out of the box)."""
+
+    model_config = SettingsConfigDict(env_prefix="VEIVISER_PLANNER_", extra="ignore", frozen=True)
+
+    group: str = Field(default="veiviser-planner", pattern=r"^[A-Za-z0-9._-]{1,100}$",
+                       description="faust app id = Kafka consumer group of the planner")
+    followups_topic: str = Field(default=FOLLOWUPS)
+    field_shifts_topic: str = Field(default=topics.FIELD_SHIFTS)
+    visit_events_topic: str = Field(default=topics.VISIT_EVENTS)
+    route_plans_topic: str = Field(default=topics.ROUTE_PLANS)
+    dead_letter_topic: str = Field(default=topics.DEAD_LETTER)
+    horizon_days: int = Field(default=3, ge=1, le=14, description="days planned ahead, today included")
+    window_days: int = Field(default=5, ge=1, le=31, description="days a new visit may take place in")
+    escalate_after_days: int = Field(default=3, ge=0, le=60,
+                                     description="an unplanned visit waits this long, then becomes an office appointment")
+    visit_minutes: int = Field(default=45, ge=5, le=480, description="length of a visit")
+    youth_specialists: str = Field(default="", description="comma-separated worker ids who are youth specialists")
+    max_route_minutes: int | None = Field(default=None, ge=10, le=1440, description="most travel minutes per route")
+    exploration: int = Field(default=5, ge=1, le=5, description="VROOM exploration level")
+    solver_threads: int = Field(default=1, ge=1, le=8)
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    batch_within_s: float = Field(default=0.5, gt=0, le=30)
+    retry_first_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=10.0, gt=0)
+    replication_factor: int = Field(default=1, ge=1, le=3)
+    session_timeout_s: float = Field(default=30.0, ge=6, le=300)
+    metrics_port: int | None = Field(default=None, ge=1024, le=65535)
+    consumer: str = Field(default=AGENT, min_length=1, max_length=100,
+                          description="name under which processed message ids are recorded")
+
+    def config(self) -> PlannerConfig:
+        youth = frozenset(w.strip() for w in self.youth_specialists.split(",") if w.strip())
+        return PlannerConfig(self.consumer, self.horizon_days, self.window_days, self.escalate_after_days,
+                             self.visit_minutes, youth, self.max_route_minutes, exploration=self.exploration,
+                             threads=self.solver_threads)
+
+
+def load_planner_settings() -> PlannerSettings:
+    """Read VEIVISER_PLANNER_* once; a bad value raises SettingsProblem naming the variable and the fix."""
+    try:
+        return PlannerSettings()
+    except ValidationError as exc:
+        lines = [f"  VEIVISER_PLANNER_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+                 for e in exc.errors()]
+        raise SettingsProblem("bad planner configuration:\n" + "\n".join(lines)
+                              + "\nFix the variable or unset it for the default.") from None
+
+
+@dataclass
+class PlannerWiring:
+    app: Any  # faust.App
+    settings: PlannerSettings
+    database_url: str
+    agent: PlannerAgent
+
+
+def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
+                      settings: PlannerSettings | None = None) -> PlannerWiring:
+    """Build the planner app: faust app, the three source topics, the agent. Starts nothing."""
+    import faust
+
+    settings = settings or load_planner_settings()
+    app = faust.App(settings.group, broker=_brokers(bootstrap_servers), value_serializer="raw",
+                    key_serializer="raw", web_enabled=False, datadir=data_dir, store="memory://",
+                    consumer_auto_offset_reset="earliest", topic_replication_factor=settings.replication_factor,
+                    topic_disable_leader=True, producer_acks=-1, stream_wait_empty=False,
+                    broker_session_timeout=settings.session_timeout_s,
+                    broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3))
+    agent = PlannerAgent(database_url, _sender(app), settings.config(), route_plans_topic=settings.route_plans_topic,
+                         dead_letter_topic=settings.dead_letter_topic,
+                         backoff=Backoff(settings.retry_first_s, settings.retry_max_s))
+    wiring = PlannerWiring(app, settings, database_url, agent)
+    source = app.topic(settings.followups_topic, settings.field_shifts_topic, settings.visit_events_topic,
+                       key_serializer="raw", value_serializer="raw")
+
+    @app.agent(source, name=AGENT, concurrency=1)
+    async def plan(messages):
+        async for batch in messages.take_events(settings.batch_size, within=settings.batch_within_s):
+            await _process_or_exit(agent, batch)
+
+    return wiring
+
+
+def run_planner(wiring: PlannerWiring, loglevel: str = "warning") -> None:
+    """Apply the migrations, then run the planner until stopped (SIGTERM/SIGINT stop it cleanly)."""
+    from faust.worker import Worker
+
+    from infra.migrations import apply_migrations
+
+    apply_migrations(wiring.database_url)
+    if wiring.settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(wiring.settings.metrics_port)
+    Worker(wiring.app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()

@@ -1,0 +1,216 @@
+"""The planner agent's batch work against the real database (outputs captured instead of sent)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg2
+import pytest
+
+from events.validation import check
+from streams import plans
+from streams.delivery import Message
+from streams.fieldplan import PlannerConfig
+from streams.planner import PlannerAgent
+from streams.retry import Backoff
+from streams.stages import Origin
+
+pytestmark = pytest.mark.integration
+
+OSLO = ZoneInfo("Europe/Oslo")
+DAY = date(2030, 12, 2)  # a Monday, far from real data
+NOW = datetime.combine(DAY, time(7, 0), OSLO)
+BODO = {"lon": 14.405, "lat": 67.28}
+PLACES = [{"lon": 14.39, "lat": 67.29}, {"lon": 14.45, "lat": 67.27}, {"lon": 14.55, "lat": 67.25},
+          {"lon": 14.60, "lat": 67.30}, {"lon": 14.36, "lat": 67.26}]
+
+
+class Team:
+    """A fresh team with its cases in the ledger's case state; everything removed afterwards."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url, self.id = database_url, f"team-{uuid.uuid4().hex[:10]}"
+        self.cases: list[str] = []
+        self.workers = [f"{self.id}-w1", f"{self.id}-w2"]
+
+    def case(self, where: dict, *, young=False, complex_needs=False, protected="none", kind="home") -> str:
+        case_id = f"{self.id}-c{len(self.cases)}"
+        self.cases.append(case_id)
+        profile = {"person_ref": "psn-abcdefghjkmn", "protected_address": protected, "services": ["guidance"],
+                   "priority_markers": {"young_under_30": young, "immigrant": False, "complex_needs": complex_needs},
+                   "language_needs": {"language": "nb", "interpreter_needed": False}}
+        with psycopg2.connect(self.url) as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO streams_case_state (case_id, status, profile, locations, events_seen, audit_seq, "
+                        "last_event_id, last_event_at) VALUES (%s, 'open', %s, %s, 1, 1, %s, now())",
+                        (case_id, json.dumps(profile), json.dumps([{"kind": kind, "coordinates": where}]),
+                         str(uuid.uuid4())))
+        conn.close()
+        return case_id
+
+    def cleanup(self) -> None:
+        with psycopg2.connect(self.url) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM planning_route_stops WHERE plan_id IN "
+                        "(SELECT plan_id FROM planning_route_plans WHERE team_id = %s)", (self.id,))
+            cur.execute("DELETE FROM planning_route_plans WHERE team_id = %s", (self.id,))
+            cur.execute("DELETE FROM planning_visits WHERE team_id = %s", (self.id,))
+            cur.execute("DELETE FROM planning_shifts WHERE team_id = %s", (self.id,))
+            cur.execute("DELETE FROM streams_case_state WHERE case_id = ANY(%s)", (self.cases,))
+        conn.close()
+
+
+@pytest.fixture
+def team(database_url):
+    made = Team(database_url)
+    yield made
+    made.cleanup()
+
+
+def event(name: str, key: str, payload: dict) -> dict:
+    return {"event_id": str(uuid.uuid4()), "event_name": name, "schema_version": 1,
+            "occurred_at": NOW.isoformat(), "producing_system": "field-app", "correlation_id": str(uuid.uuid4()),
+            "causation_id": None, "ordering_key": key, "payload": payload}
+
+
+def shift(team: Team, worker: str, available: bool = True, day: date = DAY) -> dict:
+    payload = {"worker_id": worker, "team_id": team.id, "shift_date": day.isoformat(), "available": available,
+               "starts": "08:00", "ends": "16:00", "base": BODO, "skills": ["guidance"]}
+    return event("field_worker.shift_scheduled", f"{worker}:{day.isoformat()}", payload)
+
+
+def followup(team: Team, case_id: str, kind: str = "mobile_visit", location_kind: str = "home") -> dict:
+    return {"followup_id": str(uuid.uuid4()), "followup_version": 1, "kind": kind, "case_id": case_id,
+            "point_id": None, "team_id": team.id, "owner_unit": "1804", "location_kind": location_kind,
+            "appointment_day": None, "travel_minutes": 20.0, "reasons": [], "decided_at": NOW.isoformat(),
+            "causation_id": str(uuid.uuid4()), "correlation_id": None, "caused_by": "appointment.requested"}
+
+
+def visit_event(name: str, visit: str, case_id: str, worker: str, **extra) -> dict:
+    return event(name, case_id, {"case_id": case_id, "visit_id": visit, "worker_id": worker, **extra})
+
+
+def messages(values):
+    return [Message(v if isinstance(v, bytes) else json.dumps(v).encode(), Origin("in", 0, 100 + i, b"k"))
+            for i, v in enumerate(values)]
+
+
+def make_agent(database_url, clock=lambda: NOW, **config):
+    sent = []
+
+    async def send(outputs):
+        sent.extend(outputs)
+
+    agent = PlannerAgent(database_url, send, PlannerConfig(consumer=f"test-{uuid.uuid4().hex[:8]}", **config),
+                         route_plans_topic="plans", dead_letter_topic="dead",
+                         backoff=Backoff(first_s=0.01, max_s=0.02), clock=clock)
+    return agent, sent
+
+
+def route_events(sent):
+    return [json.loads(o.value) for o in sent if o.topic == "plans"]
+
+
+def visit_rows(database_url, team: Team) -> dict[str, tuple]:
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT case_id, visit_id, status, reason, lon, next_offer FROM planning_visits WHERE team_id = %s",
+                    (team.id,))
+        rows = {r[0]: r[1:] for r in cur.fetchall()}
+    conn.close()
+    return rows
+
+
+def test_a_batch_plans_the_team_stores_routes_and_publishes_a_route_event(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(PLACES[i]) for i in range(3)]
+    protected = team.case(PLACES[3], protected="confidential")
+    batch = messages([shift(team, team.workers[0]), shift(team, team.workers[1]),
+                      *[followup(team, c) for c in cases], followup(team, protected),
+                      followup(team, cases[0], kind="office_appointment"), b"{broken",
+                      {**followup(team, cases[1]), "team_id": None}])
+    summary = asyncio.run(agent.process(batch))
+    assert summary.outcomes == {"ok": 6, "skipped": 1, "unparseable": 1, "rejected": 1}
+    assert [dict(o.headers)["dlq_outcome"] for o in sent if o.topic == "dead"] == [b"unparseable", b"rejected"]
+    [planned] = route_events(sent)
+    assert planned["event_name"] == "route.planned" and check(planned).ok, check(planned).problems
+    assert [o.key for o in sent if o.topic == "plans"] == [team.id.encode()]
+    assert b'"lon"' not in next(o.value for o in sent if o.topic == "plans")  # no coordinates leave the planner
+    stops = [s for r in planned["payload"]["routes"] for s in r["stops"]]
+    assert sorted(s["case_id"] for s in stops) == sorted(cases)
+    rows = visit_rows(database_url, team)
+    assert rows[protected][1:4] == ("escalated", "protected_address", None)  # no home location stored
+    assert [u["case_id"] for u in planned["payload"]["unplanned"]] == []
+    route = plans.worker_route(database_url, stops[0]["visit_id"] and _worker_of(planned, stops[0]), DAY)
+    assert route is not None and [s.seq for s in route.stops] == list(range(1, len(route.stops) + 1))
+    first = route.stops[0]
+    assert first.lon is not None and first.purpose == "guidance" and first.status == "planned"
+    assert first.eta.astimezone(OSLO).time() >= time(9)  # a home visit in working hours
+    assert plans.visit_owner(database_url, first.visit_id) == route.worker_id
+    assert plans.visit_owner(database_url, "no-such-visit") is None
+    assert plans.worker_route(database_url, route.worker_id, DAY + timedelta(days=20)) is None
+
+
+def test_visits_done_stay_fixed_and_a_failed_visit_is_offered_again(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(p) for p in PLACES[:4]]
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), *[followup(team, c) for c in cases]])))
+    route = plans.worker_route(database_url, team.workers[0], DAY)
+    done, gone = route.stops[1], route.stops[2]
+    sent.clear()
+    later = make_agent(database_url, clock=lambda: datetime.combine(DAY, time(12), OSLO))[0]
+    later.config, later.send = agent.config, agent.send
+    asyncio.run(later.process(messages([
+        visit_event("visit.started", done.visit_id, done.case_id, team.workers[0], started_at=NOW.isoformat()),
+        visit_event("visit.completed", done.visit_id, done.case_id, team.workers[0], completed_at=NOW.isoformat()),
+        visit_event("visit.failed", gone.visit_id, gone.case_id, team.workers[0], attempted_at=NOW.isoformat(),
+                    reason="not_at_home")])))
+    [changed] = route_events(sent)
+    assert changed["event_name"] == "route.changed" and changed["payload"]["cause"] == "visit_failed"
+    assert check(changed).ok, check(changed).problems
+    again = plans.worker_route(database_url, team.workers[0], DAY)
+    assert again.version == 2
+    assert [(s.visit_id, s.fixed, s.status) for s in again.stops[:1]] == [(done.visit_id, True, "completed")]
+    assert all(s.eta >= datetime.combine(DAY, time(12), OSLO) for s in again.stops[1:])
+    assert gone.visit_id not in {s.visit_id for s in again.stops}  # offered again from tomorrow
+    status = visit_rows(database_url, team)[gone.case_id]
+    assert status[1] == "open" and status[4] == DAY + timedelta(days=1)
+
+
+def test_a_worker_off_sick_hands_the_visits_to_the_others(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(p) for p in PLACES[:3]]
+    asyncio.run(agent.process(messages([shift(team, w) for w in team.workers] + [followup(team, c) for c in cases])))
+    sick = next(w for w in team.workers if plans.worker_route(database_url, w, DAY).stops)
+    well = next(w for w in team.workers if w != sick)
+    sent.clear()
+    asyncio.run(agent.process(messages([shift(team, sick, available=False)])))
+    [changed] = route_events(sent)
+    assert changed["payload"]["cause"] == "shift_changed"
+    assert plans.worker_route(database_url, sick, DAY) is None
+    assert len(plans.worker_route(database_url, well, DAY).stops) == 3
+
+
+def test_unplanned_visits_are_escalated_after_the_wait(database_url, team):
+    agent, sent = make_agent(database_url, escalate_after_days=0, max_route_minutes=120)
+    far = team.case({"lon": 16.5, "lat": 68.4})  # Narvik area: out of reach of a 2-hour route from Bodø
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, far)])))
+    [planned] = route_events(sent)
+    [unplanned] = planned["payload"]["unplanned"]
+    assert unplanned["next_step"] == "escalate"
+    assert visit_rows(database_url, team)[far][1] == "escalated"
+
+
+def test_a_redelivered_batch_changes_nothing_but_sends_the_route_event_again(database_url, team):
+    agent, sent = make_agent(database_url)
+    batch = messages([shift(team, team.workers[0]), followup(team, team.case(PLACES[0]))])
+    asyncio.run(agent.process(batch))
+    summary = asyncio.run(agent.process(batch))
+    assert summary.outcomes == {"duplicate": 2}
+    assert [e["event_name"] for e in route_events(sent)] == ["route.planned", "route.changed"]
+    assert len(plans.worker_route(database_url, team.workers[0], DAY).stops) == 1
+
+
+def _worker_of(event: dict, stop: dict) -> str:
+    return next(r["worker_id"] for r in event["payload"]["routes"] if stop in r["stops"])
