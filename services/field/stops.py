@@ -6,7 +6,7 @@ visit is about (the service) and the language needed. No person reference, no na
 
 A home location is shown only when the router's case state says the person has no protected address
 (grading 'none'). A protected or unknown grading withholds the coordinates and the municipality of a home
-stop (`location: null`, `location_withheld` says why): fail closed. The planner should never plan such a
+stop (`location: null`; `location_withheld` says why: 'protected_address' or 'protection_unknown'): fail closed. The planner should never plan such a
 visit; this is the second lock on that door.
 
 A stop's status is the worker's own latest action when there is one (it is newer than the planner's view,
@@ -23,9 +23,8 @@ from zoneinfo import ZoneInfo
 __all__ = ["route_view", "stop_status", "WITHHELD_PROTECTED", "WITHHELD_UNKNOWN"]
 
 OSLO = ZoneInfo("Europe/Oslo")
-WITHHELD_PROTECTED = "protected address: the home location is never shown; agree on a place with the office"
-WITHHELD_UNKNOWN = ("the person's address protection is not known here, so the home location is withheld; "
-                    "ask the office before the visit")
+WITHHELD_PROTECTED = "protected_address"  # the person has a protected address: never shown at home
+WITHHELD_UNKNOWN = "protection_unknown"  # no grading known for the case: withheld, ask the office
 
 
 def stop_status(planner_status: str, start: Any | None, finish: Any | None) -> str:

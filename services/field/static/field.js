@@ -14,6 +14,10 @@
     kind: { home: "Hjemme", work: "Arbeidssted", school: "Skole" },
     status: { planned: "Planlagt", open: "Åpen", started: "Påbegynt", completed: "Fullført",
               failed: "Ikke truffet", escalated: "Sendt til kontoret" },
+    withheld: {
+      protected_address: "skjermet adresse – hjemmeadressen vises aldri. Avtal møtested med kontoret.",
+      protection_unknown: "adressen vises ikke (ukjent om den er skjermet). Spør kontoret før besøket."
+    },
     reason: { not_at_home: "Ikke hjemme", refused: "Ønsket ikke besøk", unsafe: "Utrygg situasjon",
               access_problem: "Kom ikke fram", other: "Annet" }
   };
@@ -171,7 +175,7 @@
       " · sak " + stop.case_id;
     var where = $(".where", item);
     if (stop.location_withheld) {
-      where.textContent = label("kind", stop.location_kind) + ": " + stop.location_withheld;
+      where.textContent = label("kind", stop.location_kind) + ": " + label("withheld", stop.location_withheld);
       where.classList.add("withheld");
     } else {
       where.textContent = label("kind", stop.location_kind) + (stop.municipality ? ", " + stop.municipality : "");
@@ -200,8 +204,7 @@
     return api("POST", path, reason ? { reason: reason } : undefined).then(function () {
       return load();
     }).catch(function (error) {
-      say(offline(error) ? "Uten nett: ikke sendt. Trykk igjen når du har dekning." : error.message, true);
-      show(state.route, null);
+      show(state.route, "");
       say(offline(error) ? "Uten nett: ikke sendt. Trykk igjen når du har dekning." : error.message, true);
     });
   }

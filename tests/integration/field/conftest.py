@@ -3,14 +3,9 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.field.harness import field_app
-from tests.integration.field.seed import Seeder, uid
+from tests.integration.field.seed import seeder, uid
 
-
-@pytest.fixture
-def seeder(database_url):
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.cleanup()
+__all__ = ["seeder"]  # the fixture, shared with the e2e page tests
 
 
 @pytest.fixture

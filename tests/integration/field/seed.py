@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg2
+import pytest
 
-__all__ = ["Seeder", "DAY", "BODO", "FAUSKE", "ROGNAN", "uid"]
+__all__ = ["Seeder", "seeder", "DAY", "BODO", "FAUSKE", "ROGNAN", "uid"]
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAY = date(2026, 11, 24)
@@ -75,3 +76,11 @@ class Seeder:
             cur.execute("DELETE FROM planning_route_plans WHERE plan_id = ANY(%s::uuid[])", (self.plans,))
             cur.execute("DELETE FROM planning_visits WHERE visit_id = ANY(%s)", (self.visits,))
             cur.execute("DELETE FROM streams_case_state WHERE case_id = ANY(%s)", (self.cases,))
+
+
+@pytest.fixture
+def seeder(database_url):
+    """A Seeder whose rows are removed after the test."""
+    seeder = Seeder(database_url)
+    yield seeder
+    seeder.cleanup()

@@ -1,0 +1,1 @@
+"""The field page: static files served at / and /static (shipped as package data)."""
