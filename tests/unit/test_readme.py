@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from geo.settings import GeoSettings
-from services.field.settings import FieldSettings
 from services.intake.settings import IntakeSettings
+from services.operators.settings import OperatorsSettings
 from streams.app import StreamSettings
 from veiviser.settings import Settings
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, FieldSettings])
+@pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, OperatorsSettings])
 def test_every_setting_is_documented_in_the_readme(settings_class):
     readme = (ROOT / "README.md").read_text()
     prefix = settings_class.model_config["env_prefix"]
