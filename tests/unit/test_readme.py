@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from geo.settings import GeoSettings
+from services.field.settings import FieldSettings
 from services.intake.settings import IntakeSettings
 from services.operators.settings import OperatorsSettings
 from streams.app import StreamSettings
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, OperatorsSettings])
+@pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, FieldSettings,
+                                            OperatorsSettings])
 def test_every_setting_is_documented_in_the_readme(settings_class):
     readme = (ROOT / "README.md").read_text()
     prefix = settings_class.model_config["env_prefix"]
