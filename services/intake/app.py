@@ -3,6 +3,7 @@
     POST /v1/events         one event (a JSON object)           -> 202 {"accepted": [...]}
     POST /v1/events/batch   {"events": [event, ...]}            -> 202, or 422 with problems per event
     GET  /v1/health         liveness
+    GET  /metrics           Prometheus metrics (services.intake.metrics; no token, no personal data)
     GET  /openapi.json      the OpenAPI document (/docs renders it)
 
 Every request carries `Authorization: Bearer <token>`; the token names the system, and a system may only
@@ -19,13 +20,14 @@ from typing import Any
 import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from kafka.errors import KafkaError
 from pydantic import BaseModel
 
 from events import contract
 from events.errors import EventsError
 from services.intake.core import Intake, Outcome
+from services.intake.metrics import CONTENT_TYPE_LATEST, IntakeMetrics
 
 __all__ = ["create_app"]
 
@@ -83,11 +85,15 @@ def _body_schema(batch: bool) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def create_app(intake: Intake, tokens: dict[str, str], max_body_bytes: int) -> FastAPI:
+def create_app(intake: Intake, tokens: dict[str, str], max_body_bytes: int,
+               metrics: IntakeMetrics | None = None) -> FastAPI:
     """The intake app: `tokens` maps bearer token -> producing system."""
+    metrics = metrics if metrics is not None else IntakeMetrics()
     app = FastAPI(title="Veiviser intake", version="1",
                   description="Publish case, appointment, office and field events from office systems. "
                   "The event contract is the JSON Schemas in events/schemas.")
+    app.state.metrics = metrics
+    app.middleware("http")(metrics.middleware)
 
     async def handle(request: Request, batch: bool) -> JSONResponse:
         system = _system(request, tokens)
@@ -105,6 +111,7 @@ def create_app(intake: Intake, tokens: dict[str, str], max_body_bytes: int) -> F
             outcome = Outcome(503, {"error": f"the intake cannot reach its database or broker ({type(exc).__name__})"
                                     "; nothing was published. Send the same request again later."},
                               {"Retry-After": "5"})
+        metrics.count_events(outcome.status, outcome.body)
         return _json(outcome)
 
     @app.post("/v1/events", status_code=202, responses=RESPONSES, openapi_extra=_body_schema(False),
@@ -120,6 +127,10 @@ def create_app(intake: Intake, tokens: dict[str, str], max_body_bytes: int) -> F
     @app.get("/v1/health", summary="Liveness")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -42,9 +42,9 @@ class HealthMetrics:
         self.dead_letters = g("veiviser_dead_letters", "Dead letters retained on the dead-letter topic", [])
         self.dead_letter_end = g("veiviser_dead_letter_end_offset", "Sum of the dead-letter topic's end offsets "
                                  "(its increase() is the number of dead letters written)", [])
-        self.latency = g("veiviser_pipeline_latency_quantile_seconds",
-                         "End-to-end latency (event occurred -> decision recorded) over the ledger's recent window",
-                         ["quantile"])
+        self.latency = g("veiviser_ledger_decision_latency_seconds",
+                         "End-to-end latency percentile (event occurred -> decision recorded) over the ledger's "
+                         "last VEIVISER_HEALTH_LATENCY_MINUTES", ["percentile"])
         self.status = g("veiviser_health_status", "1 for the overall health status (OK, WARN, ERR)", ["status"])
         self.sampled_at = g("veiviser_health_last_sample_timestamp_seconds", "Unix time of the newest sample", [])
 
@@ -65,7 +65,7 @@ class HealthMetrics:
             for name in ("p50", "p90", "p99"):
                 value = getattr(report.latency, name)
                 if value is not None:
-                    self.latency.labels(f"0.{name[1:]}").set(value)
+                    self.latency.labels(name).set(value)
         for status in GROUP_STATUSES:
             self.status.labels(status.value).set(1 if report.status is status else 0)
         self.sampled_at.set(report.taken_at)
