@@ -9,6 +9,7 @@ a current value (latency percentiles, open dead letters) for the dashboard's cha
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -55,7 +56,7 @@ class Monitor:
         """Take one sample now (the loop calls this; tests may too)."""
         with metrics.SAMPLE_SECONDS.time():
             errors: dict[str, str] = {}
-            health = self._step("health", self._health, errors)
+            health = _finite(self._step("health", self._health, errors))
             self._step("index", self._sync, errors)
             dead = self._step("dead_letters", self._summary, errors)
         if dead:
@@ -85,3 +86,14 @@ def _point(at: float, health: dict[str, Any] | None, dead: dict[str, Any] | None
     latency = (health or {}).get("latency") or {}
     return {"at": at, "p50": latency.get("p50"), "p90": latency.get("p90"), "p99": latency.get("p99"),
             "open": (dead or {}).get("open"), "last_hour": (dead or {}).get("last_hour")}
+
+
+def _finite(value: Any) -> Any:
+    """The report with NaN and infinities as None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
