@@ -82,7 +82,7 @@ def test_no_default_passwords(compose):
     }
     assert secrets
     for where, value in secrets.items():
-        assert re.search(r"\$\{POSTGRES_PASSWORD:\?[^}]+\}", value), f"{where} has a literal or defaulted password"
+        assert re.search(r"\$\{[A-Z_]*PASSWORD:\?[^}]+\}", value), f"{where} has a literal or defaulted password"
 
 
 def test_dockerfile_copies_only_what_exists():
@@ -90,3 +90,71 @@ def test_dockerfile_copies_only_what_exists():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is not in the project"
+
+
+# -- monitoring: Prometheus, alert rules and Grafana (infra/prometheus, infra/grafana) -------------------------
+METRIC = re.compile(r"\b(veiviser_[a-z0-9_]+)\b")
+
+
+@pytest.fixture(scope="module")
+def exposed() -> set[str]:
+    from tests.unit.health.catalogue import exposed_names, project_metrics
+
+    return exposed_names(project_metrics())
+
+
+def test_every_mounted_config_file_is_in_the_project(compose):
+    declared = compose.get("configs", {})
+    assert {"prometheus-config", "prometheus-alerts", "grafana-dashboard-streams"} <= set(declared)
+    for name, config in declared.items():
+        assert (ROOT / config["file"]).is_file(), f"config {name} names {config['file']}, which is not in the project"
+    for name, service in compose["services"].items():
+        for mount in service.get("configs", []):
+            assert mount["source"] in declared, f"{name} mounts undeclared config {mount['source']}"
+
+
+def test_prometheus_scrapes_every_service_on_the_port_it_listens_on(compose):
+    config = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
+    targets = {f"{c['names'][0]}:{c['port']}" for job in config["scrape_configs"] for c in job.get("dns_sd_configs", [])}
+    targets |= {t for job in config["scrape_configs"] for c in job.get("static_configs", []) for t in c["targets"]}
+    ours = {name: s for name, s in compose["services"].items() if "build" in s and s.get("restart") != "no"}
+    for name, service in ours.items():
+        ports = {str(v) for k, v in service["environment"].items() if k.endswith("_PORT")}
+        assert ports and any(f"{name}:{port}" in targets for port in ports), \
+            f"Prometheus does not scrape {name} on its port {sorted(ports)}"
+    for target in targets - {"localhost:9090"}:
+        assert target.split(":")[0] in ours, f"Prometheus scrapes {target}, which compose does not run"
+    mounted = {m["target"] for m in compose["services"]["prometheus"]["configs"]}
+    assert set(config["rule_files"]) <= mounted
+
+
+def test_alert_rules_parse_cover_the_issue_and_use_metrics_that_exist(exposed):
+    rules = [r for g in yaml.safe_load((ROOT / "infra/prometheus/alerts.yml").read_text())["groups"] for r in g["rules"]]
+    names = {r["alert"] for r in rules}
+    assert {"ConsumerLagGrowing", "ConsumerGroupStopped", "DeadLettersArriving", "KafkaBrokerDown",
+            "KafkaUnderReplicatedPartitions"} <= names
+    assert len(names) == len(rules), "two alert rules have the same name"
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"warning", "critical"} and rule["annotations"]["summary"]
+        expr = rule["expr"]
+        assert expr.count("(") == expr.count(")") and expr.count("[") == expr.count("]"), rule["alert"]
+        unknown = set(METRIC.findall(expr)) - exposed
+        assert unknown == set(), f"alert {rule['alert']} uses metrics nothing exports: {sorted(unknown)}"
+
+
+def test_grafana_provisions_prometheus_and_the_dashboard_queries_metrics_that_exist(compose, exposed):
+    source = yaml.safe_load((ROOT / "infra/grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090" and "prometheus" in compose["services"]
+    provider = yaml.safe_load((ROOT / "infra/grafana/provisioning/dashboards/veiviser.yml").read_text())
+    folder = provider["providers"][0]["options"]["path"]
+    mounted = {m["target"] for m in compose["services"]["grafana"]["configs"]}
+    assert any(target.startswith(folder + "/") and target.endswith(".json") for target in mounted)
+    import json
+
+    dashboard = json.loads((ROOT / "infra/grafana/dashboards/veiviser-streams.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(exprs) >= 10
+    unknown = {m for e in exprs for m in METRIC.findall(e)} - exposed
+    assert unknown == set(), f"the dashboard queries metrics nothing exports: {sorted(unknown)}"
+    uid = source["datasources"][0]["uid"]
+    assert all(p["datasource"]["uid"] == uid for p in dashboard["panels"])
