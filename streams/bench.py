@@ -48,6 +48,8 @@ class PipelineFigures:
     full_latencies_ms: list[float]
     raw_messages: int
     raw_seconds: float
+    worker_cpu_s: float = 0.0  # CPU seconds the workers spent in the full-speed run (user + system)
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load average when the run ended
 
     @property
     def end_to_end(self) -> float:
@@ -150,6 +152,15 @@ class _Bench:
         return got, last - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc), 0.0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _case_count(events: list[dict]) -> int:
     return sum(1 for e in events if topics.ROUTES[e["event_name"]].topic == topics.CASE_EVENTS)
 
@@ -197,11 +208,13 @@ def _measure(bench: _Bench, worker: list[subprocess.Popen], count: int, rate: fl
         time.sleep(bench.settle_s)
     full = bench.events(count)
     bench.say(f"full speed: {len(full)} events ...")
+    cpu_before = sum(cpu_seconds(w.pid) for w in worker)
     started = time.perf_counter()
     bench.publish(full)
     published = time.perf_counter()
     done += _case_count(full)
     finished = bench.wait_processed(done, worker)
+    worker_cpu = sum(cpu_seconds(w.pid) for w in worker) - cpu_before
     fixed = bench.events(int(rate * rate_seconds))
     bench.say(f"fixed rate: {len(fixed)} events at {rate:.0f}/s ...")
     rate_started = time.perf_counter()
@@ -215,7 +228,8 @@ def _measure(bench: _Bench, worker: list[subprocess.Popen], count: int, rate: fl
     ids = lambda evs: {e["event_id"] for e in evs}  # noqa: E731
     return PipelineFigures(_case_count(full), finished - started, published - started, rate, len(fixed),
                            rate_elapsed, _latencies(cases, followups, ids(fixed)),
-                           _latencies(cases, followups, ids(full)), len(cases), raw_seconds)
+                           _latencies(cases, followups, ids(full)), len(cases), raw_seconds, worker_cpu,
+                           os.getloadavg())
 
 
 def summary(figures: PipelineFigures) -> list[tuple[str, str]]:
@@ -225,6 +239,8 @@ def summary(figures: PipelineFigures) -> list[tuple[str, str]]:
                                    f"{figures.full_seconds:.2f} s; publishing alone {figures.publish_seconds:.2f} s)"),
         ("raw kafka-python consume", f"{figures.raw_rate:,.0f} messages/s ({figures.raw_messages} messages)"),
         ("ratio end to end / raw", f"{figures.end_to_end / figures.raw_rate:.3f}"),
+        ("worker CPU per case event", f"{figures.worker_cpu_s / figures.full_events * 1e6:,.0f} µs "
+                                      f"(all workers, full-speed run)"),
         (f"latency at {figures.rate:.0f}/s p50", p(figures.rate_latencies_ms, 0.5)),
         (f"latency at {figures.rate:.0f}/s p99", p(figures.rate_latencies_ms, 0.99)),
         ("latency at full speed p50 / p99", f"{p(figures.full_latencies_ms, 0.5)} / {p(figures.full_latencies_ms, 0.99)}"),
@@ -232,4 +248,5 @@ def summary(figures: PipelineFigures) -> list[tuple[str, str]]:
                                    f"{len(figures.full_latencies_ms)} at full speed"),
         ("mean latency at fixed rate", f"{statistics.fmean(figures.rate_latencies_ms):.0f} ms"
          if figures.rate_latencies_ms else "-"),
+        ("machine load average (1, 5, 15 min)", ", ".join(f"{v:.2f}" for v in figures.load)),
     ]

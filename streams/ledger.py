@@ -17,15 +17,15 @@ The caller commits Kafka offsets only after `record` returned. A lost or refused
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
 import psycopg2
 from psycopg2 import sql
-from psycopg2.extras import execute_values
+from psycopg2.extras import execute_values, register_default_jsonb
 
 from streams.cases import CaseState, audit_detail, fold
 from streams.errors import LedgerRefused, TransientError
@@ -182,6 +182,7 @@ class Ledger:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg2.connect(self.database_url, connect_timeout=self.connect_timeout_s,
                                           application_name=f"veiviser-{self.consumer}")
+            register_default_jsonb(self._conn, loads=orjson.loads)
         return self._conn
 
     def _record(self, cur, batch: Sequence[Incoming]) -> Recorded:
@@ -253,7 +254,7 @@ class Ledger:
         work.seqs[item.case_id] = seq
         event = item.event
         work.audit.append((item.case_id, seq, entry, item.event_id, event["event_name"], event["occurred_at"],
-                           item.partition, item.offset, decision, json.dumps(detail, ensure_ascii=False)))
+                           item.partition, item.offset, decision, _json(detail)))
 
     def _write(self, cur, work: _Work) -> None:
         if work.states:
@@ -288,27 +289,39 @@ class Ledger:
         return [stored[e] for e in event_ids if e in stored]
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def copy_rows(cur, table: sql.Identifier, columns: Sequence[str], rows: Sequence[tuple]) -> None:
     """Insert rows with COPY (text format): several times cheaper than INSERT ... VALUES for append-only
     rows on both sides (no per-value quoting in Python, no statement to parse). None is NULL."""
-    lines = "".join("\t".join("\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in row) + "\n"
-                    for row in rows)
+    lines = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, columns)))
     cur.copy_expert(statement, io.StringIO(lines))
 
 
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format: backslash, tab, newline and carriage return escaped; None is \\N."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _state_row(state: CaseState, seq: int) -> tuple:
-    return (state.case_id, state.status, json.dumps(state.profile, ensure_ascii=False),
-            json.dumps(list(state.locations)), json.dumps(state.appointments, ensure_ascii=False),
+    return (state.case_id, state.status, _json(state.profile),
+            _json(state.locations), _json(state.appointments),
             state.events_seen, seq, state.last_event_id, state.last_event_at)
 
 
 def _decision_row(d: DecisionRow, current: bool) -> tuple:
     return (d.decision_id, d.case_id, d.event_id, d.outcome, d.point_id, d.team_id, d.owner_unit,
-            json.dumps(d.explanation, ensure_ascii=False), json.dumps(d.followup, ensure_ascii=False),
+            _json(d.explanation), _json(d.followup),
             d.decided_at, current)
 
 

@@ -16,10 +16,11 @@ backoff and never dead-letters it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from events import topics
 from events.validation import check
@@ -41,7 +42,7 @@ DEFAULT_BACKOFF = Backoff()
 
 
 def _deserialize(raw: bytes) -> Any:
-    return json.loads(raw)
+    return orjson.loads(raw)
 
 
 def _mine(event: Any) -> bool:
@@ -139,6 +140,6 @@ class RouterAgent:
         return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)
 
     def _followup(self, follow: Mapping[str, Any]) -> Output:
-        value = json.dumps(follow, ensure_ascii=False, separators=(",", ":")).encode()
+        value = orjson.dumps(follow)
         headers = (("followup_id", str(follow["followup_id"]).encode()), ("kind", str(follow["kind"]).encode()))
         return Output(self.followups_topic, str(follow["case_id"]).encode(), value, headers)
