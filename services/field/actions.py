@@ -1,7 +1,6 @@
 """Actions on a stop: start, complete, could not meet. Each is recorded once per visit and route day.
 
-    complete -> visit.completed          fail (with a reason) -> visit.failed
-    start    -> recorded and shown on the route; published as visit.started once the event contract has it
+    start -> visit.started      complete -> visit.completed      fail (with a reason) -> visit.failed
 
 Idempotent: the first tap stores the event (with its event id) and publishes it; a second tap of the same
 action returns the stored result (`duplicate: true`) and publishes nothing. A tap whose publishing was not
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from events import contract, topics
+from events import contract
 from events.publisher import Accepted, Rejected
 from services.field.errors import ActionConflict, BadAction, Unavailable
 from services.field.store import ActionRow, Claim
@@ -75,21 +74,21 @@ class Actions:
         new = self._row(worker_id, day, stop, action, reason)
         with self.store.claim(new) as claim:
             _refuse_conflict(claim.row, action, reason)
-            if claim.row.status == "pending":
-                self._publish(claim)
+            duplicate = claim.row.status == "published"  # an earlier tap published it: nothing to send
+            if not duplicate:
+                self._publish(claim)  # ours, or an earlier tap's event that Kafka did not acknowledge
         row = claim.row
         if row.status == "pending":
             raise Unavailable(f"the {row.outcome} event of visit {row.visit_id} is stored but Kafka did not "
                               "acknowledge it", "tap the same button again in a moment: the same event is re-sent")
         return ActionResult(row.visit_id, day, action, row.outcome, row.reason, row.acted_at,
-                            row.event["event_id"] if row.event else None, row.status == "published",
-                            duplicate=not claim.created)
+                            row.event["event_id"] if row.event else None, row.status == "published", duplicate)
 
     def _row(self, worker_id: str, day: date, stop: Any, action: str, reason: str | None) -> ActionRow:
         at = self.clock()
-        event = self._event(action, stop, worker_id, at, reason) if EVENT[action] in topics.ROUTES else None
+        event = self._event(action, stop, worker_id, at, reason)
         return ActionRow(stop.visit_id, day, STEP[action], OUTCOME[action], reason, worker_id, stop.case_id, at,
-                         event, "pending" if event else "recorded")
+                         event, "pending")
 
     def _event(self, action: str, stop: Any, worker_id: str, at: datetime, reason: str | None) -> dict[str, Any]:
         stamp = at.isoformat(timespec="seconds")

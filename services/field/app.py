@@ -91,8 +91,7 @@ def create_app(service: FieldService, tokens: dict[str, str], metrics: Metrics |
             metrics.action(action if action in ("start", "complete", "fail") else "other",
                            OUTCOME_OF.get(type(exc), "refused"))
             raise
-        outcome = "duplicate" if result.duplicate else ("published" if result.published else "recorded")
-        metrics.action(action, outcome)
+        metrics.action(action, "duplicate" if result.duplicate else "published")
         return JSONResponse(result.body(), status_code=200 if result.duplicate else 201)
 
     @app.get("/v1/outlines", summary="Municipality and BA-region outlines (GeoJSON) for the map")

@@ -3,7 +3,7 @@
     veiviser_field_requests_total{method, route, status}       requests by route template and status code
     veiviser_field_request_duration_seconds{method, route}     latency (histogram)
     veiviser_field_actions_total{action, outcome}              start/complete/fail by outcome:
-        published | recorded | duplicate | conflict | rejected | unavailable
+        published | duplicate | conflict | rejected | refused (401/403/404) | unavailable
 Labels are bounded: route templates, never a worker, case or visit id.
 """
 

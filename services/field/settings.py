@@ -32,7 +32,7 @@ class FieldSettings(BaseSettings):
     field_host: str = Field(default="127.0.0.1", description="Address the field service listens on.")
     field_port: int = Field(default=8083, ge=1, le=65535, description="Port the field service listens on.")
     field_visit_topic: str = Field(default=VISIT_EVENTS, min_length=1, max_length=249,
-                                   description="Topic of visit.completed / visit.failed (tests use their own).")
+                                   description="Topic of the visit events (tests use their own).")
     field_producing_system: str = Field(default="veiviser-field", pattern=SYSTEM,
                                         description="producing_system of the events the service publishes.")
 

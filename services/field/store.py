@@ -47,7 +47,7 @@ class ActionRow:
     case_id: str
     acted_at: datetime
     event: dict[str, Any] | None
-    status: str  # recorded | pending | published
+    status: str  # pending | published ('recorded': a step without an event; none has that now)
     topic: str | None = None
     kafka_partition: int | None = None
     kafka_offset: int | None = None
@@ -60,10 +60,9 @@ class ActionRow:
 class Claim:
     """The locked row of one visit step, inside its transaction."""
 
-    def __init__(self, cur: Any, row: ActionRow, created: bool):
+    def __init__(self, cur: Any, row: ActionRow):
         self._cur = cur
         self.row = row
-        self.created = created  # True: this call inserted the row; False: it was there before
 
     def published(self, topic: str, partition: int, offset: int) -> None:
         self._cur.execute(PUBLISHED, (topic, partition, offset, self.row.visit_id, self.row.shift_date, self.row.step))
@@ -93,9 +92,8 @@ class Store:
         """Insert `new` unless its visit step has a row, lock the row, yield it; commit when the block ends."""
         with self._cursor() as cur:
             cur.execute(INSERT, new.values())
-            created = cur.rowcount == 1
             cur.execute(LOCK, (new.visit_id, new.shift_date, new.step))
-            yield Claim(cur, ActionRow(*cur.fetchone()), created)
+            yield Claim(cur, ActionRow(*cur.fetchone()))
 
     def of_day(self, day: date, visit_ids: list[str]) -> dict[tuple[str, str], ActionRow]:
         """(visit id, step) -> the row, for the visits of one route day."""

@@ -23,12 +23,13 @@ PRODUCER = "veiviser-field"
 class Field:
     """The pieces of one test's field app: tokens of two workers, the topic, the app."""
 
-    def __init__(self, bootstrap_servers: str, database_url: str, topic: str, workers: list[str]):
+    def __init__(self, bootstrap_servers: str, database_url: str, topic: str, workers: list[str],
+                 timeout_s: float = 30.0, **producer_config):
         self.tokens = {secrets.token_hex(16): worker for worker in workers}
         self.token_of = {worker: token for token, worker in self.tokens.items()}
         self.topic = topic
         self.publisher = Publisher(bootstrap_servers, producing_system=PRODUCER, topic_map={VISIT_EVENTS: topic},
-                                   timeout_s=30.0)
+                                   timeout_s=timeout_s, **producer_config)
         self.store = Store(database_url)
         self.metrics = Metrics()
         service = FieldService(database_url, self.store, Actions(self.store, self.publisher, PRODUCER))
@@ -43,8 +44,9 @@ class Field:
 
 
 @contextmanager
-def field_app(bootstrap_servers: str, database_url: str, topic: str, workers: list[str]) -> Iterator[Field]:
-    field = Field(bootstrap_servers, database_url, topic, workers)
+def field_app(bootstrap_servers: str, database_url: str, topic: str, workers: list[str],
+              **options) -> Iterator[Field]:
+    field = Field(bootstrap_servers, database_url, topic, workers, **options)
     try:
         yield field
     finally:

@@ -4,12 +4,14 @@ persons never shown with a home location."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
 from events.validation import check
 from tests.integration.events.kafka_read import read_all
+from tests.integration.field.harness import field_app, serve
 from tests.integration.field.seed import BODO, DAY, FAUSKE, ROGNAN
 
 pytestmark = pytest.mark.integration
@@ -127,7 +129,8 @@ def test_acting_on_another_workers_visit_is_403_and_publishes_nothing(field, cli
     assert read_all(bootstrap_servers, field.topic, timeout_s=3) == []
 
 
-def test_start_is_shown_on_the_route_and_a_finished_visit_cannot_start(field, client, seeder, workers):
+def test_start_publishes_visit_started_once_and_a_finished_visit_cannot_start(field, client, seeder, workers,
+                                                                              bootstrap_servers):
     anna, _ = workers
     first, second = seeder.route(anna, [{"kind": "work", "at": BODO}, {"kind": "work", "at": FAUSKE}])
     started = client.post(f"{path(anna)}/visits/{first['visit_id']}/start", headers=field.headers(anna))
@@ -141,6 +144,11 @@ def test_start_is_shown_on_the_route_and_a_finished_visit_cannot_start(field, cl
     assert unknown.status_code == 422 and "start, complete, fail" in unknown.json()["fix"]
     route = client.get(path(anna), headers=field.headers(anna)).json()
     assert [s["status"] for s in route["stops"]] == ["started", "completed"]
+    records = read_all(bootstrap_servers, field.topic, expect=3, timeout_s=4)
+    events = sorted((json.loads(r.value) for r in records), key=lambda e: e["event_name"])
+    assert [(e["event_name"], e["payload"]["visit_id"]) for e in events] == \
+        [("visit.completed", second["visit_id"]), ("visit.started", first["visit_id"])]
+    assert events[1]["event_id"] == started.json()["event_id"] and check(events[1]).ok
 
 
 @pytest.mark.parametrize("grading", ["strictly_confidential", "confidential", None])
@@ -179,3 +187,44 @@ def test_the_outlines_cover_every_municipality_and_region(client):
     regions = {f["properties"]["region"] for f in outlines["regions"]["features"]}
     assert regions == {f["properties"]["region"] for f in outlines["municipalities"]["features"]}
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in outlines["regions"]["features"])
+
+
+def test_a_tap_kafka_did_not_acknowledge_is_sent_again_with_the_same_event_id(bootstrap_servers, database_url,
+                                                                              new_topic, seeder, workers):
+    import psycopg2
+
+    anna, _ = workers
+    [stop] = seeder.route(anna, [{"kind": "work", "at": BODO}])
+    url = f"{path(anna)}/visits/{stop['visit_id']}/complete"
+    absent = f"test.absent.{uuid.uuid4().hex[:12]}"  # the broker does not create topics: no acknowledgement
+    with field_app(bootstrap_servers, database_url, absent, [anna], timeout_s=3, max_block_ms=1500) as broken, \
+            TestClient(broken.app) as client:
+        refused = client.post(url, headers=broken.headers(anna))
+    assert refused.status_code == 503 and "same event" in refused.json()["fix"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, event->>'event_id' FROM field_visit_actions WHERE visit_id = %s", (stop["visit_id"],))
+        [(status, kept_id)] = cur.fetchall()
+    assert status == "pending"
+    topic = new_topic(partitions=3)
+    with field_app(bootstrap_servers, database_url, topic, [anna]) as field, TestClient(field.app) as client:
+        again = client.post(url, headers=field.headers(anna))
+    assert again.status_code == 201 and again.json() | {"duplicate": False} == again.json()
+    assert again.json()["event_id"] == kept_id
+    [record] = read_all(bootstrap_servers, topic, expect=1)
+    assert json.loads(record.value)["event_id"] == kept_id
+
+
+def test_simultaneous_taps_publish_one_event(field, seeder, workers, bootstrap_servers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    anna, _ = workers
+    [stop] = seeder.route(anna, [{"kind": "work", "at": BODO}])
+    with serve(field.app) as base, httpx.Client(base_url=base, headers=field.headers(anna), timeout=60) as http, \
+            ThreadPoolExecutor(4) as pool:
+        url = f"{path(anna)}/visits/{stop['visit_id']}/fail"
+        answers = list(pool.map(lambda _: http.post(url, json={"reason": "refused"}), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["event_id"] for a in answers}) == 1
+    assert len(read_all(bootstrap_servers, field.topic, timeout_s=4)) == 1
