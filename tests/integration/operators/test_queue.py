@@ -162,3 +162,14 @@ def test_unparseable_bytes_are_kept_and_replayed_as_they_came(setup, bootstrap_s
     assert queue.replay([ref], KARI)[0].ok
     [copy] = read_topic(bootstrap_servers, origin)
     assert copy.value == raw and copy.key == b"c-77"
+
+
+def test_a_routing_failure_the_ledger_remembers_is_not_replayed_unless_forced(setup, bootstrap_servers):
+    queue, origin = setup
+    poison(bootstrap_servers, queue.name, origin, "case-decide-1",
+           handled=Handled(Outcome.FAILED, "decide", error="KeyError: 'x'"))
+    queue.sync()
+    ref = _only(queue)
+    [refused] = queue.replay([ref], KARI)
+    assert not refused.ok and "new event id" in refused.detail
+    assert queue.replay([ref], KARI, "ledger fixed", force=True)[0].ok
