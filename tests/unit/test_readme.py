@@ -11,6 +11,7 @@ from services.field.settings import FieldSettings
 from services.intake.settings import IntakeSettings
 from services.operators.settings import OperatorsSettings
 from streams.app import StreamSettings
+from streams.health.settings import HealthSettings
 from veiviser.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, FieldSettings,
-                                            OperatorsSettings])
+                                            OperatorsSettings, HealthSettings])
 def test_every_setting_is_documented_in_the_readme(settings_class):
     readme = (ROOT / "README.md").read_text()
     prefix = settings_class.model_config["env_prefix"]

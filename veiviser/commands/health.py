@@ -72,6 +72,7 @@ def health_worker(settings: Settings, metrics_port: int | None) -> None:
     if chosen.metrics_port is None:
         raise HealthSettingsProblem("no metrics port: give --metrics-port 9109 or set VEIVISER_HEALTH_METRICS_PORT")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     found = endpoints(settings)
     metrics = HealthMetrics()
     start_http_server(chosen.metrics_port)
