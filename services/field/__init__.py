@@ -26,9 +26,20 @@ def build(settings, field_settings: FieldSettings):
     store = Store(where.database_url)
     actions = Actions(store, publisher, field_settings.field_producing_system)
     app = create_app(FieldService(where.database_url, store, actions), field_settings.tokens())
+    _warm_up()
 
     def close() -> None:
         publisher.close()
         store.close()
 
     return app, close
+
+
+def _warm_up() -> None:
+    """Load the boundary data and make today's outlines in the background, so the first page is quick."""
+    import threading
+    from datetime import date
+
+    from services.field.outlines import outlines_json
+
+    threading.Thread(target=outlines_json, args=(date.today(),), name="field-outlines", daemon=True).start()

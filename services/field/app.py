@@ -31,7 +31,7 @@ from services.field.actions import failure_reasons
 from services.field.auth import worker_of
 from services.field.errors import ActionConflict, BadAction, FieldError, NotAuthenticated, Unavailable
 from services.field.metrics import CONTENT_TYPE_LATEST, Metrics
-from services.field.outlines import outlines
+from services.field.outlines import outlines_json
 from services.field.service import FieldService, parse_day
 
 __all__ = ["create_app", "STATIC"]
@@ -97,7 +97,7 @@ def create_app(service: FieldService, tokens: dict[str, str], metrics: Metrics |
     @app.get("/v1/outlines", summary="Municipality and BA-region outlines (GeoJSON) for the map")
     async def get_outlines(day: str | None = None) -> Response:
         when = parse_day(day) if day else date.today()
-        body = await run_in_threadpool(_outline_json, when)
+        body = await run_in_threadpool(outlines_json, when)
         return Response(body, media_type="application/json", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/v1/health", summary="Liveness")
@@ -109,10 +109,6 @@ def create_app(service: FieldService, tokens: dict[str, str], metrics: Metrics |
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _outline_json(day: date) -> bytes:
-    return json.dumps(outlines(day), separators=(",", ":")).encode()
 
 
 def _worker(request: Request, tokens: dict[str, str]) -> str:

@@ -28,5 +28,6 @@ def worker_of(authorization: str, tokens: dict[str, str]) -> str:
 def require_same(worker: str, asked: str) -> None:
     """A worker reads and acts on their own route only."""
     if worker != asked:
-        raise NotYours(f"your token is worker {worker!r}'s; it cannot read or change worker {asked!r}'s route",
+        raise NotYours(f"your token belongs to worker {worker!r}; it cannot read or change the route of worker "
+                       f"{asked!r}",
                        f"ask for /v1/workers/{worker}/... (your own route)")

@@ -18,7 +18,7 @@ from typing import Any
 
 import shapely
 
-__all__ = ["outlines", "DEFAULT_TOLERANCE_M"]
+__all__ = ["outlines", "outlines_json", "DEFAULT_TOLERANCE_M"]
 
 DEFAULT_TOLERANCE_M = 1000.0
 MIN_ISLAND_KM2 = 1.0
@@ -31,6 +31,18 @@ def outlines(day: date, tolerance_m: float = DEFAULT_TOLERANCE_M) -> dict[str, A
     from geo.regions import edition_at
 
     return _outlines(edition_at(day).id, tolerance_m)
+
+
+def outlines_json(day: date) -> bytes:
+    """outlines(day) as compact JSON bytes, made once per boundary edition."""
+    from geo.regions import edition_at
+
+    return _json(edition_at(day).id)
+
+
+@functools.cache
+def _json(edition_id: str) -> bytes:
+    return json.dumps(_outlines(edition_id, DEFAULT_TOLERANCE_M), separators=(",", ":")).encode()
 
 
 @functools.cache
