@@ -104,3 +104,30 @@ def test_a_viewer_sees_health_but_not_the_queue(console, browser):
     wait.until(lambda b: points(b, "lag-chart") >= 3)
     assert browser.find_element(By.ID, "dlq-forbidden").is_displayed()
     assert not browser.find_element(By.ID, "dlq-browser").is_displayed()
+
+
+def test_many_dead_letters_are_replayed_at_once_and_a_second_replay_is_refused(console, browser, bootstrap_servers):
+    running, origin, _ = console
+    for n in range(3):
+        poison(bootstrap_servers, _dlq(running), origin, f"case-bulk-{n}", offset=n)
+    wait = sign_in(browser, running.url, "operator")
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#deadletters tbody tr")) == 3)
+    browser.find_element(By.ID, "select-all").click()
+    browser.find_element(By.ID, "replay-selected").click()
+    wait.until(lambda b: b.find_element(By.ID, "action-dialog").is_displayed())
+    browser.find_element(By.ID, "action-confirm").click()
+    wait.until(lambda b: "3 done, 0 refused" in b.find_element(By.ID, "action-result").text)
+    assert sorted(c.key for c in read_topic(bootstrap_servers, origin)) == [b"case-bulk-0", b"case-bulk-1",
+                                                                          b"case-bulk-2"]
+
+    form = browser.find_element(By.CSS_SELECTOR, "#dlq-filter select[name=status]")
+    form.find_element(By.CSS_SELECTOR, "option[value=replayed]").click()
+    browser.find_element(By.CSS_SELECTOR, "#dlq-filter button").click()
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#deadletters tbody tr")) == 3)
+    browser.find_elements(By.CSS_SELECTOR, "#deadletters tbody input[type=checkbox]")[0].click()
+    browser.find_element(By.ID, "replay-selected").click()
+    wait.until(lambda b: b.find_element(By.ID, "action-dialog").is_displayed())
+    browser.find_element(By.ID, "action-confirm").click()
+    wait.until(lambda b: "0 done, 1 refused" in b.find_element(By.ID, "action-result").text)
+    assert "already replayed" in browser.find_element(By.ID, "action-result").text
+    assert len(read_topic(bootstrap_servers, origin, idle_ms=1500)) == 3
