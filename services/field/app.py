@@ -1,6 +1,6 @@
 """The field staff service (FastAPI): a worker's day route, actions on its stops, and the page they work from.
 
-    GET  /                                                          the page (static files of this package)
+    GET  /, /sw.js                                                  the page and its service worker (static files)
     GET  /v1/me                                                     the token's worker and the failure reasons
     GET  /v1/workers/{worker_id}/routes/{day}                       the worker's route of a day (YYYY-MM-DD)
     POST /v1/workers/{worker_id}/routes/{day}/visits/{visit_id}/{action}   start | complete | fail
@@ -70,6 +70,10 @@ def create_app(service: FieldService, tokens: dict[str, str], metrics: Metrics |
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> FileResponse:
+        return FileResponse(STATIC / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     @app.get("/v1/me", responses=RESPONSES, summary="The token's worker and the reasons a visit can fail")
     async def me(request: Request) -> dict[str, Any]:

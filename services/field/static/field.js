@@ -307,4 +307,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", start);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* not kept offline; the page still works */ });
+  }
 }());

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
@@ -111,3 +112,21 @@ def test_the_page_loads_nothing_from_outside_the_service():
             text = path.read_text()
             assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, path
             assert "@import" not in text and "fonts.googleapis" not in text, path
+
+
+def test_the_page_opens_without_a_network_and_shows_the_last_route(browser, bootstrap_servers, database_url,
+                                                                    new_topic, seeder):
+    worker = uid("w-page")
+    stops = seeder.route(worker, [{"kind": "work", "at": BODO}, {"kind": "school", "at": FAUSKE}])
+    with field_app(bootstrap_servers, database_url, new_topic(partitions=3), [worker]) as field:
+        with serve(field.app) as url:
+            open_page(browser, url, field.token_of[worker])
+            WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#map path.region"))
+            WebDriverWait(browser, 30).until(lambda b: b.execute_script("return !!navigator.serviceWorker.controller"))
+        with pytest.raises(httpx.TransportError):  # the service is gone
+            httpx.get(f"{url}/v1/health", timeout=2)
+        browser.refresh()
+        items = stops_shown(browser)
+    assert [i.get_attribute("data-visit") for i in items] == [s["visit_id"] for s in stops]
+    assert "Uten nett" in browser.find_element(By.ID, "status").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#map path.region")  # outlines kept too
