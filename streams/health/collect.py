@@ -76,7 +76,7 @@ class KafkaReader:
         cluster = self._cluster(metadata, problems)
         groups = self._groups(problems)
         consumed = {tp[0] for view in groups for tp in view.offsets}
-        topics = sorted({t for t in partitions if not t.startswith("__") and self._watched_topic(t)} | consumed)
+        topics = sorted({t for t in partitions if not t.startswith("__") and self.settings.shows_topic(t)} | consumed)
         dead = self.settings.dead_letter_topic
         wanted = [(t, p) for t in {*topics, dead} if t in partitions for p in partitions[t]]
         ends = self._offsets(wanted, OffsetSpec.LATEST)
@@ -87,34 +87,24 @@ class KafkaReader:
                         dead_letter_end=dead_end, dead_letters_newest=self._newest_dead(dead, partitions, ends),
                         problems=tuple(problems))
 
-    def _watched_topic(self, topic: str) -> bool:
-        import fnmatch
-
-        return any(fnmatch.fnmatchcase(topic, p.strip()) for p in self.settings.topics.split(",") if p.strip())
-
     # -- groups -------------------------------------------------------------------------------------------
     def _groups(self, problems: list[str]) -> tuple[GroupView, ...]:
-        listed = [g for g in self.admin.list_groups() if self.settings.watches(g["group_id"])]
+        ids = sorted(g["group_id"] for g in self.admin.list_groups() if self.settings.watches(g["group_id"]))
+        if not ids:
+            return ()
+        try:  # one request per coordinator for all groups
+            described, offsets = self.admin.describe_groups(ids), self.admin.list_group_offsets(ids)
+            return tuple(_view(group, described[group], offsets.get(group, {})) for group in ids)
+        except KafkaError:  # a group went away or errs: read them one by one, keep the others
+            pass
         views = []
-        for entry in sorted(listed, key=lambda g: g["group_id"]):
+        for group in ids:
             try:
-                views.append(self._group(entry["group_id"]))
+                views.append(_view(group, self.admin.describe_groups([group])[group],
+                                   self.admin.list_group_offsets([group]).get(group, {})))
             except KafkaError as exc:
-                problems.append(f"group {entry['group_id']} could not be read: {exc!r}")
+                problems.append(f"group {group} could not be read: {exc!r}")
         return tuple(views)
-
-    def _group(self, group: str) -> GroupView:
-        described = self.admin.describe_groups([group])[group]
-        offsets = self.admin.list_group_offsets({group: None}).get(group, {})
-        owners: dict[TP, str] = {}
-        for member in described.get("members") or []:
-            assignment = member.get("member_assignment") or {}
-            for entry in assignment.get("assigned_partitions") or [] if isinstance(assignment, dict) else []:
-                for partition in entry["partitions"]:
-                    owners[(entry["topic"], partition)] = member.get("client_id") or "?"
-        return GroupView(group=group, state=described.get("group_state") or "Unknown",
-                         members=len(described.get("members") or []), owners=owners,
-                         offsets={(tp.topic, tp.partition): om.offset for tp, om in offsets.items() if om.offset >= 0})
 
     # -- offsets and messages ---------------------------------------------------------------------------
     def _offsets(self, tps: Iterable[TP], spec: Any) -> dict[TP, int]:
@@ -220,11 +210,29 @@ def _broker(node: int, listed: dict | None) -> BrokerHealth:
                         fenced=fenced, rack=listed.get("rack"))
 
 
+def _view(group: str, described: dict, offsets: dict) -> GroupView:
+    owners: dict[TP, str] = {}
+    for member in described.get("members") or []:
+        assignment = member.get("member_assignment")
+        for entry in (assignment.get("assigned_partitions") or []) if isinstance(assignment, dict) else []:
+            for partition in entry["partitions"]:
+                owners[(entry["topic"], partition)] = member.get("client_id") or "?"
+    return GroupView(group=group, state=described.get("group_state") or "Unknown",
+                     members=len(described.get("members") or []), owners=owners,
+                     offsets={(tp.topic, tp.partition): om.offset for tp, om in offsets.items() if om.offset >= 0})
+
+
 def _dead_letter(record: Any) -> DeadLetter:
+    """The dead letter's headers, its reason masked as the operator console masks it (one policy: person
+    references, case ids and what carries them, coordinates, identity numbers), since viewers see the report."""
+    from services.operators.masking import Masker
+
     headers = {name: value.decode("utf-8", "replace") for name, value in record.headers or [] if value is not None}
+    masker = Masker(record.value, record.key)
     return DeadLetter(partition=record.partition, offset=record.offset, timestamp=record.timestamp / 1000,
-                      reason=headers.get("dlq_reason", "(no dlq_reason header)"), source=headers.get("dlq_source"),
-                      stage=headers.get("dlq_stage"), origin_topic=headers.get("dlq_origin_topic"))
+                      reason=masker.text(headers.get("dlq_reason", "(no dlq_reason header)")),
+                      source=headers.get("dlq_source"), stage=headers.get("dlq_stage"),
+                      origin_topic=headers.get("dlq_origin_topic"))
 
 
 class Sampler:

@@ -47,6 +47,9 @@ class HealthSettings(BaseSettings):
     def watches(self, group: str) -> bool:
         return any(fnmatch.fnmatchcase(group, pattern) for pattern in self.group_patterns())
 
+    def shows_topic(self, topic: str) -> bool:
+        return any(fnmatch.fnmatchcase(topic, p.strip()) for p in self.topics.split(",") if p.strip())
+
 
 def load_health_settings(**overrides: object) -> HealthSettings:
     """Read VEIVISER_HEALTH_* once (keyword overrides win, e.g. from command options); a bad value raises

@@ -159,6 +159,19 @@ def test_dead_letters_arriving_are_counted_with_their_newest_reasons(bootstrap_s
     assert any("3 dead letter(s) arrived" in line for line in report.problems)
 
 
+def test_dead_letter_reasons_are_masked_like_the_console_masks_them(bootstrap_servers, new_topic, new_group):
+    topic, dead, group = new_topic(partitions=1), new_topic(partitions=1), new_group()
+    value = b'{"payload": {"case_id": "SAK-4471", "person_ref": "psn-abcdefgh1234", "lat": 67.2804}}'
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers)
+    producer.send(dead, value, key=b"SAK-4471", headers=[
+        ("dlq_reason", b"case SAK-4471 (psn-abcdefgh1234) at 67.2804: unknown office"), ("dlq_source", b"intake")])
+    producer.close()
+    with Sampler(bootstrap_servers, None, settings(group, topic, dead)) as sampler:
+        [letter] = sampler.tick().dead_letters.newest
+    assert "unknown office" in letter.reason
+    assert "SAK-4471" not in letter.reason and "psn-abcdefgh1234" not in letter.reason and "67.28" not in letter.reason
+
+
 def test_brokers_and_partitions_of_the_running_cluster(bootstrap_servers, new_topic, new_group):
     topic = new_topic(partitions=3)
     with Sampler(bootstrap_servers, None, settings(new_group(), topic, new_topic(partitions=1))) as sampler:
