@@ -34,11 +34,13 @@ def _own_registries(module) -> list[CollectorRegistry]:
         if cls.__module__ != module.__name__ or not module.__name__.endswith("metrics"):
             continue
         params = inspect.signature(cls).parameters
+        if any(p.default is p.empty for name, p in params.items() if name != "registry"):
+            continue  # a base needing arguments (services.httpmetrics.HttpMetrics): its subclasses are built
         if "registry" in params:
             registry = CollectorRegistry()
             cls(registry=registry)
             registries.append(registry)
-        elif all(p.default is not p.empty for p in params.values()):
+        else:
             made = cls()
             if isinstance(getattr(made, "registry", None), CollectorRegistry) and made.registry is not REGISTRY:
                 registries.append(made.registry)

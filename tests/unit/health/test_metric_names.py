@@ -132,10 +132,10 @@ def test_intake_counts_requests_latency_in_seconds_and_events_by_outcome():
     assert value("veiviser_intake_events_total", {"outcome": "accepted"}) == 1
     assert value("veiviser_intake_events_total", {"outcome": "duplicate"}) == 1
     assert value("veiviser_intake_events_total", {"outcome": "rejected"}) == 1
-    assert value("veiviser_intake_requests_total", {"route": "/v1/events", "status": "202"}) == 2
-    assert value("veiviser_intake_requests_total", {"route": "/v1/events", "status": "401"}) == 1
-    count = value("veiviser_intake_request_duration_seconds_count", {"route": "/v1/events"})
-    total = value("veiviser_intake_request_duration_seconds_sum", {"route": "/v1/events"})
+    assert value("veiviser_intake_requests_total", {"method": "POST", "route": "/v1/events", "status": "202"}) == 2
+    assert value("veiviser_intake_requests_total", {"method": "POST", "route": "/v1/events", "status": "401"}) == 1
+    count = value("veiviser_intake_request_duration_seconds_count", {"method": "POST", "route": "/v1/events"})
+    total = value("veiviser_intake_request_duration_seconds_sum", {"method": "POST", "route": "/v1/events"})
     assert count == 4 and 0 < total < 10  # seconds: four in-process requests take well under ten seconds
     scraped = client.get("/metrics")
     assert scraped.status_code == 200 and b"veiviser_intake_events_total" in scraped.content
