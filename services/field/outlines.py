@@ -73,7 +73,7 @@ def _simplified(geoms: Any, tolerance_m: float) -> list[shapely.Geometry]:
     for geom in simplified:
         parts = [p for p in shapely.get_parts(geom) if p.area >= min_area]
         kept = shapely.multipolygons(parts) if parts else shapely.Polygon()
-        out.append(shapely.set_precision(kept, 10.0 ** -DECIMALS, mode="pointwise"))
+        out.append(shapely.set_precision(kept, 10.0 ** -DECIMALS))  # snapped to the grid, kept valid
     return out
 
 
