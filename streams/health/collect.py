@@ -45,6 +45,7 @@ __all__ = ["Sampler", "KafkaReader", "check", "LATENCY_EVERY_S"]
 log = logging.getLogger("veiviser.health")
 LATENCY_EVERY_S = 30.0
 READ_WAIT_S = 2.0
+BOOTSTRAP_TIMEOUT_MS = 8_000
 
 
 class KafkaReader:
@@ -54,7 +55,7 @@ class KafkaReader:
         self.settings = settings
         try:
             self.admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id,
-                                          request_timeout_ms=10_000)
+                                          request_timeout_ms=10_000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
             self.consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id=client_id, group_id=None,
                                           enable_auto_commit=False, request_timeout_ms=10_000)
         except (KafkaError, OSError) as exc:
