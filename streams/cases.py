@@ -2,7 +2,9 @@
 
 `fold(state, event)` applies one contract event (a dict already checked by events.validation) to the case's
 state and says whether the case must be routed again: on case.opened, on appointment.requested, and on a
-case.updated that changes where the person is or what routing depends on. An event for a case the router
+case.updated that changes where the person is or what routing depends on; and whether its current decision
+is withdrawn (case.closed of an open case). Visit events (visit.completed / visit.failed) change no state:
+they are kept in the case's audit trail. An event for a case the router
 has not seen (its case.opened went elsewhere or is missing) still gets a state with status "unknown", so
 its audit trail is complete and nothing is dropped.
 
@@ -51,6 +53,7 @@ class Step:
     state: CaseState
     route: bool
     note: str = ""
+    withdraw: bool = False  # the case closed: its current decision (if any) is withdrawn
 
 
 def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
@@ -65,7 +68,8 @@ def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
     if name == "case.updated":
         return _updated(base, payload)
     if name == "case.closed":
-        return Step(replace(base, status=CLOSED), False)
+        was_open = base.status == OPEN
+        return Step(replace(base, status=CLOSED), False, "" if was_open else f"case was {base.status}", was_open)
     step = _apply(base, name, payload)
     routes = name == "appointment.requested" and base.status == OPEN
     return Step(step, routes, "" if routes or name != "appointment.requested" else f"case is {base.status}")

@@ -4,8 +4,9 @@ PostgreSQL, effectively once under at-least-once delivery.
 `Ledger.record(batch)` runs ONE transaction per batch: it inserts the event ids into
 streams_processed_events (primary key consumer + event id, ON CONFLICT DO NOTHING RETURNING), and only the
 events that were new there change the business rows: the case state (folded by streams.cases), an audit row
-per event and per decision (seq in order per case), and the decisions (exactly one current per case,
-enforced by a partial unique index), and the office slots that bookings use and cancellations release
+per event and per decision (seq in order per case), and the decisions (at most one current per case,
+enforced by a partial unique index; none once the case closed: closing withdraws it with a 'withdrawn' row
+and follow-up), and the office slots that bookings use and cancellations release
 (streams_office_bookings, read at the start of the batch so decisions see the capacity already used; with
 several workers a slot counted by another worker's open transaction is seen once it commits). A redelivered
 event changes nothing; its stored follow-up is returned
@@ -29,6 +30,7 @@ from psycopg2.extras import execute_values, register_default_jsonb
 
 from streams.cases import CaseState, audit_detail, fold
 from streams.errors import LedgerRefused, TransientError
+from streams.routing import WITHDRAWN, withdrawal
 
 __all__ = ["copy_rows", "Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Slot"]
 
@@ -231,7 +233,10 @@ class Ledger:
             for slot, delta in self.changes(before, event):
                 work.bookings[slot] = work.bookings.get(slot, 0) + delta
                 work.booking_changes[slot] = work.booking_changes.get(slot, 0) + delta
-        decided = self._decide(step.state, event, work.bookings) if step.route else Decided(note=step.note)
+        if step.route:
+            decided = self._decide(step.state, event, work.bookings)
+        else:
+            decided = _withdrawn(case_id, event) if step.withdraw else Decided(note=step.note)
         self._audit(work, item, "event", None, audit_detail(event, decided.note or step.note))
         result.fresh.append(item.event_id)
         if decided.error:
@@ -270,10 +275,11 @@ class Ledger:
             execute_values(cur, ADD_BOOKINGS, changed, page_size=PAGE)
         decisions = work.result.decisions
         if decisions:
-            last = {d.case_id: d.decision_id for d in decisions}
+            last = {d.case_id: d.decision_id for d in decisions}  # a withdrawal last: no current decision
             cur.execute(RETIRE_CURRENT, (sorted(last),))
-            copy_rows(cur, DECISIONS, DECISION_COLUMNS,
-                      [_decision_row(d, last[d.case_id] == d.decision_id) for d in decisions])
+            copy_rows(cur, DECISIONS, DECISION_COLUMNS, [_decision_row(d, last[d.case_id] == d.decision_id
+                                                                       and d.outcome != WITHDRAWN)
+                                                         for d in decisions])
 
     def _stored_errors(self, cur, event_ids: list[str]) -> dict[str, str]:
         if not event_ids:
@@ -307,6 +313,14 @@ def _copy_text(value: Any) -> str:
     if "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
+
+
+def _withdrawn(case_id: str, event: Mapping[str, Any]) -> Decided:
+    """A closed case's current decision is withdrawn: a decision row that is never current, and its follow-up."""
+    follow = withdrawal(case_id, event)
+    return Decided(DecisionRow(follow["followup_id"], case_id, event["event_id"], WITHDRAWN, None, None, None,
+                               {"explain": [f"case {case_id}: withdrawn", *follow["reasons"]]}, follow,
+                               event["occurred_at"]))
 
 
 def _json(value: Any) -> str:

@@ -20,7 +20,7 @@ from geo.decisions import Decision
 from geo.offices import Registry, ServicePoint, StatusEvent, StatusKind
 from streams.cases import CaseState
 
-__all__ = ["to_geo_case", "followup", "explanation", "decision_id", "status_events", "MARKERS", "FOLLOWUP_VERSION"]
+__all__ = ["to_geo_case", "followup", "withdrawal", "WITHDRAWN", "explanation", "decision_id", "status_events", "MARKERS", "FOLLOWUP_VERSION"]
 
 NAMESPACE = uuid.UUID("0b7e6c43-58a4-4a6a-9a51-7c5f0f0d5e10")
 FOLLOWUP_VERSION = 1
@@ -71,6 +71,31 @@ def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
         "travel_minutes": decision.travel_minutes,
         "reasons": list(decision.reasons),
         "decided_at": decision.at.isoformat(),
+        "causation_id": event["event_id"],
+        "correlation_id": event.get("correlation_id"),
+        "caused_by": event["event_name"],
+    }
+
+
+WITHDRAWN = "withdrawn"
+
+
+def withdrawal(case_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+    """The follow-up that withdraws a case's routed follow-up when the case closes: an office keeps no
+    appointment open for it and a planner drops its open visit. Same id on every redelivery."""
+    return {
+        "followup_id": decision_id(event["event_id"]),
+        "followup_version": FOLLOWUP_VERSION,
+        "kind": WITHDRAWN,
+        "case_id": case_id,
+        "point_id": None,
+        "team_id": None,
+        "owner_unit": None,
+        "location_kind": None,
+        "appointment_day": None,
+        "travel_minutes": None,
+        "reasons": ["the case was closed: its follow-up is withdrawn"],
+        "decided_at": event["occurred_at"],
         "causation_id": event["event_id"],
         "correlation_id": event.get("correlation_id"),
         "caused_by": event["event_name"],

@@ -49,10 +49,10 @@ def test_a_batch_stores_state_decisions_and_audit_in_order(ledger, database_url)
     events = [factory.opened(a), factory.opened(b), factory.requested(a), factory.closed(b)]
     result = ledger.record(incoming(events))
     assert result.fresh == [e["event_id"] for e in events] and not result.duplicates
-    assert [f["causation_id"] for f in result.followups] == [events[0]["event_id"], events[1]["event_id"],
-                                                              events[2]["event_id"]]
-    assert counts(database_url, [a, b]) == {"streams_case_state": 2, "streams_decisions": 3,
-                                            "streams_case_audit": 7, "current": 2}
+    assert [f["causation_id"] for f in result.followups] == [e["event_id"] for e in events]
+    assert [f["kind"] for f in result.followups][-1] == "withdrawn"  # b closed: its follow-up is withdrawn
+    assert counts(database_url, [a, b]) == {"streams_case_state": 2, "streams_decisions": 4,
+                                            "streams_case_audit": 8, "current": 1}
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT seq, entry, event_name FROM streams_case_audit WHERE case_id = %s ORDER BY seq", (a,))
         assert cur.fetchall() == [(1, "event", "case.opened"), (2, "decision", "case.opened"),
@@ -175,12 +175,40 @@ def test_the_history_shows_every_event_and_decision_in_order_with_the_current_ex
     from streams.history import case_history
 
     a = factory.case_id()
-    ledger.record(incoming([factory.opened(a), factory.requested(a), factory.closed(a)]))
+    ledger.record(incoming([factory.opened(a), factory.requested(a)]))
     found = case_history(database_url, a)
-    assert found.status == "closed" and found.events_seen == 3
+    assert found.status == "open" and found.events_seen == 2
     assert [(e.seq, e.entry, e.event_name) for e in found.entries] == [
         (1, "event", "case.opened"), (2, "decision", "case.opened"), (3, "event", "appointment.requested"),
-        (4, "decision", "appointment.requested"), (5, "event", "case.closed")]
+        (4, "decision", "appointment.requested")]
     assert "office_appointment at sp-1804" in found.entries[3].summary
     assert found.current["explanation"] == {"why": "appointment.requested"}
     assert case_history(database_url, factory.case_id()) is None
+
+
+def test_closing_a_case_withdraws_its_current_decision_and_reopening_routes_it_again(ledger, database_url):
+    from streams.history import case_history
+
+    a = factory.case_id()
+    ledger.record(incoming([factory.opened(a), factory.requested(a)]))
+    close = factory.closed(a)
+    done = ledger.record(incoming([close], first_offset=2))
+    assert [f["kind"] for f in done.followups] == ["withdrawn"] and done.followups[0]["causation_id"] == close["event_id"]
+    found = case_history(database_url, a)
+    assert found.status == "closed" and found.current is None
+    assert [(e.entry, e.event_name) for e in found.entries[-2:]] == [("event", "case.closed"), ("decision", "case.closed")]
+    assert counts(database_url, [a])["current"] == 0
+    again = ledger.record(incoming([close], first_offset=2))  # redelivered: the same withdrawal is sent again
+    assert again.duplicates == [close["event_id"]] and again.followups == done.followups
+    assert ledger.record(incoming([factory.closed(a)], first_offset=3)).followups == []  # closed twice: nothing
+    ledger.record(incoming([factory.opened(a)], first_offset=4))
+    assert case_history(database_url, a).current["explanation"] == {"why": "case.opened"}
+
+
+def test_closed_and_reopened_in_one_batch_the_last_decision_is_current(ledger, database_url):
+    a = factory.case_id()
+    ledger.record(incoming([factory.opened(a), factory.closed(a), factory.opened(a)]))
+    assert counts(database_url, [a])["current"] == 1
+    b = factory.case_id()
+    ledger.record(incoming([factory.opened(b), factory.requested(b), factory.closed(b)]))
+    assert counts(database_url, [b])["current"] == 0

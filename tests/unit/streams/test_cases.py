@@ -120,3 +120,18 @@ def test_the_explanation_keeps_the_sentences_the_placements_and_no_coordinates()
     text = json.dumps(plain)
     for loc in case.locations:
         assert str(loc.lon) not in text and str(loc.lat) not in text
+
+
+def test_closing_an_open_case_withdraws_its_decision_but_closing_a_closed_or_unseen_one_does_not():
+    opened = fold(None, factory.opened("case-1")).state
+    step = fold(opened, factory.closed("case-1"))
+    assert step.withdraw and step.state.status == CLOSED and not step.route
+    assert not fold(step.state, factory.closed("case-1")).withdraw
+    assert not fold(None, factory.closed("case-2")).withdraw
+
+
+def test_the_withdrawal_follow_up_is_stable_and_names_its_cause():
+    event = factory.closed("case-1")
+    first, again = routing.withdrawal("case-1", event), routing.withdrawal("case-1", event)
+    assert first == again and first["kind"] == routing.WITHDRAWN and first["causation_id"] == event["event_id"]
+    assert first["followup_id"] == routing.decision_id(event["event_id"]) and first["point_id"] is None
