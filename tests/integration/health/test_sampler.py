@@ -180,3 +180,27 @@ def test_brokers_and_partitions_of_the_running_cluster(bootstrap_servers, new_to
     assert cluster.controller_id in {b.node_id for b in cluster.brokers}
     assert cluster.quorum_leader_id is not None and cluster.partitions >= 3
     assert [t.topic for t in report.topics] == [topic] and report.topics[0].partitions == 3
+
+
+def test_the_sampling_thread_reports_every_interval_until_stopped(bootstrap_servers, new_topic, new_group):
+    topic = new_topic(partitions=1)
+    reports = []
+    got_three = threading.Event()
+
+    def seen(report) -> None:
+        reports.append(report)
+        if len(reports) >= 3:
+            got_three.set()
+
+    with Sampler(bootstrap_servers, None, settings(new_group(), topic, new_topic(partitions=1))) as sampler:
+        assert sampler.latest() is None
+        sampler.start(on_report=seen)
+        with pytest.raises(RuntimeError, match="already running"):
+            sampler.start()
+        assert got_three.wait(20), f"only {len(reports)} report(s) in 20 s at an interval of {INTERVAL_S} s"
+        sampler.stop()
+        count = len(reports)
+        time.sleep(3 * INTERVAL_S)
+        assert len(reports) == count and sampler.latest() is reports[-1]
+    assert [r.samples for r in reports[:3]] == [1, 2, 3]
+    assert reports[2].taken_at - reports[0].taken_at >= 2 * INTERVAL_S * 0.9
