@@ -17,7 +17,8 @@ Model (solver: VROOM through pyvroom, travel times from geo.travel's model as a 
 - Priority (young people and complex needs first, `visit_priority`) is VROOM's job priority: when not
   everything fits, the solver maximises the priority planned before cost.
 - Continuity: a visit that names the worker of the person's earlier visit gets a skill only that worker's
-  shifts have, and the problem is solved twice, with and without that skill; the continuity plan is kept
+  shifts have. The problem is solved without that skill first; when some repeat visit went to another worker
+  it is solved again with the skill (continuity "kept" when the first solve already kept it); the second plan is kept
   unless it plans less (by priority, then count) or costs more than the free plan by over
   `continuity_tolerance` (a share) and `continuity_slack_min` (minutes).
   `Plan.continuity` says which was kept.
@@ -120,7 +121,7 @@ class PlanOptions:
     continuity_tolerance: float = 0.10  # continuity may cost this much more travel (share) ...
     continuity_slack_min: float = 15.0  # ... or this many minutes, whichever is more
     later_day_cost: float = 0.01  # extra cost per hour for each day later than the first
-    exploration: int = 5  # VROOM's exploration level 1..5
+    exploration: int = 2  # VROOM's exploration level 1..5 (2: 60 visits in well under 2 s, see bench plan)
     threads: int = 2
     now: datetime | None = None  # re-planning during a day: no new visit starts before this
     tz: str = TZ

@@ -188,13 +188,15 @@ def _vroom_input(problem: Problem, matrix: np.ndarray, continuity: bool):
     return inp
 
 
-def direct_vroom(problem: Problem, matrix: np.ndarray) -> dict:
-    """One plain VROOM solve of the problem (no continuity pass, no decoding): its solution as a dict."""
+def direct_vroom(problem: Problem, matrix: np.ndarray, exploration: int | None = None, threads: int | None = None) -> dict:
+    """One plain VROOM solve of the problem (no continuity pass, no decoding): its solution as a dict.
+    exploration / threads default to the problem's options."""
     if not problem.shifts or not problem.visits:
         return {"summary": {"cost": 0, "unassigned": len(problem.visits), "priority": 0}, "routes": [],
                 "unassigned": [{"id": j + 1} for j in range(len(problem.visits))]}
     inp = _vroom_input(problem, matrix, continuity=False)
-    return inp.solve(exploration_level=problem.options.exploration, nb_threads=problem.options.threads).to_dict()
+    return inp.solve(exploration_level=exploration or problem.options.exploration,
+                     nb_threads=threads or problem.options.threads).to_dict()
 
 
 @dataclass(frozen=True)
@@ -207,14 +209,24 @@ class Solved:
 
 def solve(problem: Problem, matrix: np.ndarray) -> Solved:
     free = direct_vroom(problem, matrix)
-    chosen, continuity = free, "none"
-    if any(c is not None for c in problem.job_continuity) and problem.shifts:
+    chosen, continuity = free, _continuity_of(problem, free)
+    if continuity == "broken":
         inp = _vroom_input(problem, matrix, continuity=True)
         kept = inp.solve(exploration_level=problem.options.exploration, nb_threads=problem.options.threads).to_dict()
         chosen, continuity = (kept, "kept") if _prefer_kept(kept, free, problem.options) else (free, "relaxed")
     routes = _decode(problem, matrix, chosen)
     unplanned = [*problem.precluded, *_diagnose(problem, matrix, chosen)]
     return Solved(routes, tuple(unplanned), "vroom", continuity)
+
+
+def _continuity_of(problem: Problem, solution: dict) -> str:
+    """none (no repeat visits), kept (each went to its earlier worker) or broken (a second solve is due)."""
+    wanted = {j + 1: c for j, c in enumerate(problem.job_continuity) if c is not None}
+    if not wanted or not problem.shifts:
+        return "none"
+    got = {s["id"]: problem.veh_skills[r["vehicle"] - 1] for r in solution["routes"] for s in r["steps"]
+           if s["type"] == "job"}
+    return "broken" if any(skill not in got.get(job, ()) for job, skill in wanted.items()) else "kept"
 
 
 def _prefer_kept(kept: dict, free: dict, options: PlanOptions) -> bool:

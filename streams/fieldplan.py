@@ -41,7 +41,7 @@ class PlannerConfig:
     youth_specialists: frozenset[str] = frozenset()
     max_route_minutes: int | None = None
     producing_system: str = "veiviser-planner"
-    exploration: int = 5
+    exploration: int = 2
     threads: int = 1
 
 

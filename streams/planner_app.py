@@ -46,7 +46,8 @@ class PlannerSettings(BaseSettings):
     visit_minutes: int = Field(default=45, ge=5, le=480, description="length of a visit")
     youth_specialists: str = Field(default="", description="comma-separated worker ids who are youth specialists")
     max_route_minutes: int | None = Field(default=None, ge=10, le=1440, description="most travel minutes per route")
-    exploration: int = Field(default=5, ge=1, le=5, description="VROOM exploration level")
+    exploration: int = Field(default=2, ge=1, le=5, description="VROOM exploration level (higher: slower, "
+                             "sometimes shorter routes; see veiviser bench plan)")
     solver_threads: int = Field(default=1, ge=1, le=8)
     batch_size: int = Field(default=200, ge=1, le=10_000)
     batch_within_s: float = Field(default=0.5, gt=0, le=30)
