@@ -95,6 +95,31 @@ def health_worker(settings: Settings, metrics_port: int | None) -> None:
         stop.wait()
 
 
+@click.command(name="health", help="What one health sample costs (groups, offsets, brokers, dead letters, "
+               "message timestamps), next to the raw minimum (committed and end offsets), rounds alternating.")
+@click.option("--rounds", type=click.IntRange(2, 1000), default=20, show_default=True)
+@click.option("--group", "groups", multiple=True, metavar="GLOB", help="consumer groups (default VEIVISER_HEALTH_GROUPS)")
+@click.pass_obj
+def bench_health(settings: Settings, rounds: int, groups: tuple[str, ...]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from infra.stack import endpoints
+    from streams.health.bench import run_health_bench, summary
+    from streams.health.settings import load_health_settings
+
+    console = Console()
+    chosen = load_health_settings(groups=",".join(groups) if groups else None)
+    with console.status("benchmarking health samples") as status:
+        figures = run_health_bench(endpoints(settings).bootstrap_servers, chosen, rounds,
+                                   say=lambda text: status.update(text))
+    table = Table("measure", "figure", title="veiviser bench health")
+    for row in summary(figures):
+        table.add_row(*row)
+    console.print(table)
+
+
 def register(cli: click.Group, bench: click.Group) -> None:
+    bench.add_command(bench_health)
     cli.add_command(health)
     subgroup(cli, "worker", "Run a stream worker (several share the partitions of a group).").add_command(health_worker)
