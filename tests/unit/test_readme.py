@@ -12,6 +12,7 @@ from services.intake.settings import IntakeSettings
 from services.operators.settings import OperatorsSettings
 from streams.app import StreamSettings
 from streams.health.settings import HealthSettings
+from streams.planner_app import PlannerSettings
 from veiviser.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("settings_class", [Settings, IntakeSettings, GeoSettings, StreamSettings, FieldSettings,
-                                            OperatorsSettings, HealthSettings])
+                                            OperatorsSettings, HealthSettings, PlannerSettings])
 def test_every_setting_is_documented_in_the_readme(settings_class):
     readme = (ROOT / "README.md").read_text()
     prefix = settings_class.model_config["env_prefix"]
