@@ -6,6 +6,9 @@
                               └─▶ agent "office-status" (in the group): bad status messages dead-lettered
                                      └──▶ PostgreSQL ledger (streams.ledger)
 
+The router agent also reads veiviser.visit-events.v1 (keyed by case id, like the case events): visit events
+change no routing, but each is kept in its case's audit trail.
+
 The agent takes batches (`take_events`): faust acknowledges the batch's messages only after the body
 returned, and commits only acknowledged offsets, so offsets are committed after the ledger's database
 commit and the follow-ups' delivery. The body never raises for a bad message (every failure is an outcome
@@ -33,6 +36,7 @@ from events import topics
 from geo.regions import editions
 from geo.routing import default_router
 from streams.capacity import booking_changes
+from streams.delivery import REPLAY_HEADER
 from streams.errors import SettingsProblem
 from streams.ledger import Ledger
 from streams.offices import OfficeStatusTable
@@ -59,6 +63,8 @@ class StreamSettings(BaseSettings):
     group: str = Field(default="veiviser-router", pattern=r"^[A-Za-z0-9._-]{1,100}$",
                        description="faust app id = Kafka consumer group of the router workers")
     case_events_topic: str = Field(default=topics.CASE_EVENTS)
+    visit_events_topic: str = Field(default=topics.VISIT_EVENTS,
+                                    description="visit events, kept in each case's audit trail")
     office_status_topic: str = Field(default=topics.OFFICE_STATUS)
     followups_topic: str = Field(default=FOLLOWUPS)
     dead_letter_topic: str = Field(default=topics.DEAD_LETTER)
@@ -128,7 +134,8 @@ def _brokers(bootstrap_servers: str) -> list[str]:
 
 def _register(wiring: Wiring) -> None:
     app, stream = wiring.app, wiring.settings
-    source = app.topic(stream.case_events_topic, key_serializer="raw", value_serializer="raw")
+    source = app.topic(stream.case_events_topic, stream.visit_events_topic, key_serializer="raw",
+                       value_serializer="raw")  # both keyed by case id: one case's events stay in order
 
     @app.agent(source, name=AGENT, concurrency=1)
     async def route(events_stream):
@@ -155,7 +162,7 @@ async def _wait_ready(offices: OfficeStatusTable) -> None:
 
 async def _process_or_exit(agent: RouterAgent | StatusCheckAgent, batch: list) -> None:
     messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
-                                                e.message.key)) for e in batch]
+                                                e.message.key), _replayed(e.message.headers)) for e in batch]
     started = time.perf_counter()
     task = asyncio.ensure_future(agent.process(messages))
     try:
@@ -167,6 +174,12 @@ async def _process_or_exit(agent: RouterAgent | StatusCheckAgent, batch: list) -
         _exit(agent, "the batch could not be processed")
     elapsed_ms = (time.perf_counter() - started) * 1000
     log.info("%s batch of %d in %.0f ms: %s", type(agent).__name__, len(messages), elapsed_ms, summary.outcomes)
+
+
+def _replayed(headers: Any) -> bool:
+    """Whether an operator replayed the message from the dead-letter topic (a header names the letter)."""
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    return any(key == REPLAY_HEADER for key, _value in pairs)
 
 
 async def _finish_or_exit(task: asyncio.Future) -> None:

@@ -77,14 +77,14 @@ class _Bench:
     settle_s: float = 10.0
 
     def __post_init__(self) -> None:
-        self.names = {k: f"bench.{k}.{self.suffix}" for k in ("cases", "offices", "followups", "dead")}
+        self.names = {k: f"bench.{k}.{self.suffix}" for k in ("cases", "visits", "offices", "followups", "dead")}
         self.group = f"bench-router-{self.suffix}"
 
     def create_topics(self) -> None:
         from kafka.admin import KafkaAdminClient, NewTopic
 
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
-        specs = {"cases": (3, {}), "offices": (1, {"cleanup.policy": "compact"}), "followups": (3, {}), "dead": (1, {})}
+        specs = {"cases": (3, {}), "visits": (3, {}), "offices": (1, {"cleanup.policy": "compact"}), "followups": (3, {}), "dead": (1, {})}
         admin.create_topics([NewTopic(self.names[k], p, 1, topic_configs=c) for k, (p, c) in specs.items()])
         admin.close()
 
@@ -98,6 +98,7 @@ class _Bench:
     def start_worker(self, index: int = 0) -> subprocess.Popen:
         env = {**os.environ, "VEIVISER_STREAMS_GROUP": self.group, "VEIVISER_STREAMS_LEDGER_CONSUMER": self.group,
                "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.names["cases"],
+               "VEIVISER_STREAMS_VISIT_EVENTS_TOPIC": self.names["visits"],
                "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.names["offices"],
                "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.names["followups"],
                "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.names["dead"]}

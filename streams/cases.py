@@ -32,6 +32,7 @@ APPOINTMENT_STATUS = {
     "appointment.completed": "completed",
     "appointment.no_show": "no_show",
 }
+VISIT_NOTES = {"visit.failed": "the visit did not take place: the planner offers it again or escalates it"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
         return _opened(base, payload, reopened=state is not None)
     if state is None:
         return Step(_apply(base, name, payload), False, f"{name} for a case whose case.opened was not seen")
+    if name.startswith("visit."):
+        return Step(base, False, VISIT_NOTES.get(name, ""))
     if name == "case.updated":
         return _updated(base, payload)
     if name == "case.closed":

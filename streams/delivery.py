@@ -16,16 +16,20 @@ from streams.errors import TransientError
 from streams.retry import Backoff, retry_async
 from streams.stages import Origin, Output
 
-__all__ = ["Message", "Summary", "Send", "deliver", "on_retry"]
+__all__ = ["REPLAY_HEADER", "Message", "Summary", "Send", "deliver", "on_retry"]
 
 log = logging.getLogger(__name__)
 Send = Callable[[Sequence[Output]], Awaitable[None]]
+
+
+REPLAY_HEADER = "veiviser_replay_of"  # set by the operators' dead-letter replay (services/operators)
 
 
 @dataclass(frozen=True)
 class Message:
     value: bytes | None
     origin: Origin
+    replayed: bool = False  # an operator replayed it from the dead-letter topic (after a fix)
 
 
 @dataclass

@@ -66,6 +66,8 @@ SET_ERRORS = sql.SQL(
 STORED_ERRORS = sql.SQL(
     "SELECT event_id::text, error FROM {} WHERE consumer = %s AND event_id = ANY(%s::uuid[]) "
     "AND error IS NOT NULL").format(PROCESSED)
+CLEAR_ERRORS = sql.SQL(
+    "UPDATE {} SET error = NULL WHERE consumer = %s AND event_id = ANY(%s::uuid[])").format(PROCESSED)
 STORED_FOLLOWUPS = sql.SQL(
     "SELECT event_id::text, followup FROM {} WHERE event_id = ANY(%s::uuid[])").format(DECISIONS)
 
@@ -78,6 +80,7 @@ class Incoming:
     topic: str
     partition: int
     offset: int
+    retry: bool = False  # replayed by an operator after a fix: a routing error stored for it is retried
 
     @property
     def event_id(self) -> str:
@@ -128,6 +131,7 @@ class Recorded:
     failures: dict[str, str] = field(default_factory=dict)  # event id -> error (recorded, routing failed)
     refused: dict[str, str] = field(default_factory=dict)  # event id -> error (the database refused it)
     replayed: dict[str, str] = field(default_factory=dict)  # redelivered event id -> its stored routing error
+    retried: list[str] = field(default_factory=list)  # replayed event ids whose failed routing was tried again
 
 
 def merge(first: Recorded, second: Recorded) -> Recorded:
@@ -135,7 +139,7 @@ def merge(first: Recorded, second: Recorded) -> Recorded:
     return Recorded(first.fresh + second.fresh, first.duplicates + second.duplicates,
                     first.decisions + second.decisions, first.followups + second.followups,
                     {**first.failures, **second.failures}, {**first.refused, **second.refused},
-                    {**first.replayed, **second.replayed})
+                    {**first.replayed, **second.replayed}, first.retried + second.retried)
 
 
 @dataclass
@@ -197,16 +201,22 @@ class Ledger:
                 fresh.append(item)
             else:
                 duplicates.append(item.event_id)
-        work = self._load(cur, {i.case_id for i in fresh})
-        if self.changes is not None and fresh:
-            work.bookings = self._bookings(cur, fresh)
+        errors = self._stored_errors(cur, [d for d in duplicates if d not in taken])
+        retry = {i.event_id: i for i in batch if i.retry and i.event_id in errors and i.event_id not in taken}
+        work = self._load(cur, {i.case_id for i in fresh} | {i.case_id for i in retry.values()})
+        if self.changes is not None and (fresh or retry):
+            work.bookings = self._bookings(cur, fresh or list(retry.values()))
         for item in fresh:
             self._apply(work, item)
+        for item in retry.values():
+            self._retry(work, item)
         self._write(cur, work)
-        work.result.duplicates = duplicates
-        earlier = [d for d in duplicates if d not in taken]
+        if retry:
+            cur.execute(CLEAR_ERRORS, (self.consumer, [e for e in retry if e not in work.result.failures]))
+        work.result.duplicates = [d for d in duplicates if d not in retry]
+        earlier = [d for d in work.result.duplicates if d not in taken]
         work.result.followups.extend(self._stored_followups(cur, earlier))
-        work.result.replayed = self._stored_errors(cur, earlier)
+        work.result.replayed = {e: error for e, error in errors.items() if e not in retry}
         return work.result
 
     def _load(self, cur, case_ids: set[str]) -> _Work:
@@ -245,6 +255,22 @@ class Ledger:
             result.decisions.append(decided.row)
             result.followups.append(decided.row.followup)
             self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
+
+    def _retry(self, work: _Work, item: Incoming) -> None:
+        """Route again an event whose routing failed, replayed after a fix: the case as it stands now."""
+        state = work.states.get(item.case_id)
+        decided = self._decide(state, item.event, work.bookings) if state is not None else Decided(
+            note="the case is not in the ledger")
+        work.result.retried.append(item.event_id)
+        if decided.error:
+            work.result.failures[item.event_id] = decided.error
+            return
+        if decided.row is None:
+            self._audit(work, item, "event", None, {**audit_detail(item.event), "note": f"retried: {decided.note}"})
+            return
+        work.result.decisions.append(decided.row)
+        work.result.followups.append(decided.row.followup)
+        self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
 
     def _decide(self, state: CaseState, event: Mapping[str, Any], bookings: Mapping[Slot, int]) -> Decided:
         try:

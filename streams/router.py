@@ -39,6 +39,7 @@ __all__ = ["Message", "Summary", "RouterAgent", "decider", "router_stages", "AGE
 log = logging.getLogger(__name__)
 AGENT = "router"
 DEFAULT_BACKOFF = Backoff()
+CASE_SCOPED = frozenset({topics.CASE_EVENTS, topics.VISIT_EVENTS})  # visit events: kept in the audit trail
 
 
 def _deserialize(raw: bytes) -> Any:
@@ -48,7 +49,7 @@ def _deserialize(raw: bytes) -> Any:
 def _mine(event: Any) -> bool:
     """Not mine: a contract event that belongs on another topic (counted as skipped)."""
     route = topics.ROUTES.get(event.get("event_name")) if isinstance(event, dict) else None
-    return route is None or route.topic == topics.CASE_EVENTS
+    return route is None or route.topic in CASE_SCOPED
 
 
 def _problems(event: Any):
@@ -91,7 +92,8 @@ class RouterAgent:
             handled = handle(self.stages, message.value or b"")
             summary.add(handled.outcome.value)
             if handled.outcome is Outcome.OK:
-                item = Incoming(handled.item, message.origin.topic, message.origin.partition, message.origin.offset)
+                item = Incoming(handled.item, message.origin.topic, message.origin.partition, message.origin.offset,
+                                retry=message.replayed)
                 incoming.append(item)
                 raws[item.event_id] = message
             elif handled.dead_lettered:
@@ -109,7 +111,7 @@ class RouterAgent:
     @staticmethod
     def _count(summary: Summary, recorded: Recorded) -> None:
         summary.outcomes.pop(Outcome.OK.value, None)
-        summary.add(Outcome.OK.value, len(recorded.fresh) - len(recorded.failures))
+        summary.add(Outcome.OK.value, len(recorded.fresh) + len(recorded.retried) - len(recorded.failures))
         summary.add("duplicate", len(recorded.duplicates))
         summary.add(Outcome.FAILED.value, len(recorded.failures) + len(recorded.refused))
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from events import topics
 from services.operators.errors import NotReplayable
+from streams.delivery import REPLAY_HEADER
 
 __all__ = ["DeadLetter", "Target", "from_record", "replay_target", "replay_headers", "Ref", "parse_ref",
            "REPLAY_OF", "REPLAY_GENERATION", "REPLAYED_AT"]
 
-REPLAY_OF = "veiviser_replay_of"
+REPLAY_OF = REPLAY_HEADER  # the router retries a stored routing error only for a message carrying it
 REPLAY_GENERATION = "veiviser_replay_generation"
 REPLAYED_AT = "veiviser_replayed_at"
 

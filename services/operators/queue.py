@@ -170,10 +170,6 @@ def _may_replay(row: dict[str, Any], ref: Ref, force: bool, max_replays: int) ->
                             "sends a second copy. Force it if that is what you want")
     if row["status"] == "discarded":
         raise ActionRefused(f"dead letter {ref} was discarded; force the replay if the discard was a mistake")
-    if row["stage"] == "decide" and row["source"] == "stream:router":
-        raise ActionRefused(f"dead letter {ref} failed in the router's decide stage: the router's ledger keeps the "
-                            "routing error under the event id and dead-letters a replayed copy again. Have the "
-                            "office system send the event anew (new event id) after the fix, or force the replay")
     if row["generation"] >= max_replays:
         raise ActionRefused(f"dead letter {ref} is a replay that failed again, {row['generation']} replays deep "
                             f"(limit {max_replays}, VEIVISER_OPERATORS_MAX_REPLAYS): fix the cause first, then force")

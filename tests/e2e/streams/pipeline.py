@@ -40,6 +40,7 @@ class Pipeline:
     dead_letter: str
     group: str
     logs: Path
+    visits: str = ""  # the visit-events topic the worker reads ("" : a private one is named after the group)
     seed: int = field(default_factory=lambda: random.randrange(10**6, 10**9))
     workers: list[subprocess.Popen] = field(default_factory=list)
     worker_database_url: str | None = None  # e.g. through a proxy the test takes down
@@ -49,6 +50,7 @@ class Pipeline:
         return {**os.environ, "VEIVISER_STREAMS_GROUP": self.group, "VEIVISER_STREAMS_LEDGER_CONSUMER": self.group,
                 "VEIVISER_STREAMS_CASE_EVENTS_TOPIC": self.cases, "VEIVISER_STREAMS_OFFICE_STATUS_TOPIC": self.offices,
                 "VEIVISER_STREAMS_FOLLOWUPS_TOPIC": self.followups,
+                "VEIVISER_STREAMS_VISIT_EVENTS_TOPIC": self.visits or f"{self.group}.visits",
                 "VEIVISER_STREAMS_DEAD_LETTER_TOPIC": self.dead_letter, "VEIVISER_STREAMS_BATCH_SIZE": "200",
                 "VEIVISER_STREAMS_SESSION_TIMEOUT_S": "8", "VEIVISER_STREAMS_RETRY_MAX_S": "1",
                 **({"VEIVISER_DATABASE_URL": self.worker_database_url} if self.worker_database_url else {})}

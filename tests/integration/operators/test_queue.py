@@ -11,6 +11,7 @@ from services.operators import Caller
 from services.operators.deadletters import REPLAY_GENERATION, REPLAY_OF
 from services.operators.masking import MASK
 from services.operators.store import Filter
+from streams.delivery import REPLAY_HEADER
 from streams.stages import Handled, Origin, Outcome
 from tests.integration.operators.support import (
     close_queue,
@@ -164,12 +165,12 @@ def test_unparseable_bytes_are_kept_and_replayed_as_they_came(setup, bootstrap_s
     assert copy.value == raw and copy.key == b"c-77"
 
 
-def test_a_routing_failure_the_ledger_remembers_is_not_replayed_unless_forced(setup, bootstrap_servers):
+def test_a_routing_failure_is_replayed_marked_so_the_router_routes_it_again(setup, bootstrap_servers):
     queue, origin = setup
     poison(bootstrap_servers, queue.name, origin, "case-decide-1",
            handled=Handled(Outcome.FAILED, "decide", error="KeyError: 'x'"))
     queue.sync()
     ref = _only(queue)
-    [refused] = queue.replay([ref], KARI)
-    assert not refused.ok and "new event id" in refused.detail
-    assert queue.replay([ref], KARI, "ledger fixed", force=True)[0].ok
+    assert queue.replay([ref], KARI, "router fixed")[0].ok
+    [copy] = read_topic(bootstrap_servers, origin)
+    assert REPLAY_HEADER in dict(copy.headers)  # the router's ledger retries a stored routing error only then

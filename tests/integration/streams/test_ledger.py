@@ -50,7 +50,7 @@ def test_a_batch_stores_state_decisions_and_audit_in_order(ledger, database_url)
     result = ledger.record(incoming(events))
     assert result.fresh == [e["event_id"] for e in events] and not result.duplicates
     assert [f["causation_id"] for f in result.followups] == [e["event_id"] for e in events]
-    assert [f["kind"] for f in result.followups][-1] == "withdrawn"  # b closed: its follow-up is withdrawn
+    assert result.followups[-1]["kind"] == "withdrawn"  # b closed: its follow-up is withdrawn
     assert counts(database_url, [a, b]) == {"streams_case_state": 2, "streams_decisions": 4,
                                             "streams_case_audit": 8, "current": 1}
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:

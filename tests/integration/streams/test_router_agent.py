@@ -187,3 +187,46 @@ def test_an_event_routing_fails_on_is_dead_lettered_again_when_redelivered(datab
     assert [o.topic for o in sent] == ["dead", "dead"]
     assert all(dict(o.headers)["dlq_stage"] == b"decide" and b"KeyError" in dict(o.headers)["dlq_error"]
                for o in sent)
+
+
+def test_visit_events_are_kept_in_the_case_audit_trail_and_route_nothing(database_url):
+    from streams.history import case_history
+
+    agent, sent = make_agent(database_url)
+    case = factory.case_id()
+    asyncio.run(agent.process(messages([factory.opened(case)])))
+    before = len(sent)
+    summary = asyncio.run(agent.process(messages([factory.visit_failed(case), factory.visit_completed(case)])))
+    assert summary.outcomes == {"ok": 2} and len(sent) == before  # no follow-up, no dead letter
+    entries = case_history(database_url, case).entries
+    assert [(e.entry, e.event_name) for e in entries[-2:]] == [("event", "visit.failed"), ("event", "visit.completed")]
+    assert "planner" in entries[-2].summary
+
+
+def test_a_replayed_event_whose_routing_failed_is_routed_again_once_the_code_is_fixed(database_url):
+    def broken(state, event, bookings):
+        raise KeyError("unexpected data")
+
+    sent = []
+
+    async def send(outputs):
+        sent.extend(outputs)
+
+    consumer, router = f"test-{uuid.uuid4().hex[:8]}", default_router()
+    buggy = RouterAgent(Ledger(database_url, consumer, broken), send, followups_topic="follow",
+                        dead_letter_topic="dead", backoff=Backoff(0.01, 0.02))
+    case = factory.case_id()
+    batch = messages([factory.opened(case)])
+    assert asyncio.run(buggy.process(batch)).outcomes == {"failed": 1}
+    fixed = RouterAgent(Ledger(database_url, consumer, decider(router, lambda: None)), send,
+                        followups_topic="follow", dead_letter_topic="dead", backoff=Backoff(0.01, 0.02))
+    assert asyncio.run(fixed.process(batch)).outcomes == {"duplicate": 1}  # a plain redelivery: dead-lettered again
+    assert [o.topic for o in sent] == ["dead", "dead"]
+    replay = [replace(m, replayed=True) for m in batch]
+    assert asyncio.run(fixed.process(replay)).outcomes == {"ok": 1}
+    assert [o.topic for o in sent[2:]] == ["follow"] and json.loads(sent[2].value)["case_id"] == case
+    assert asyncio.run(fixed.process(replay)).outcomes == {"duplicate": 1}  # replayed twice: sent again, no new row
+    assert [o.topic for o in sent[3:]] == ["follow"] and json.loads(sent[3].value) == json.loads(sent[2].value)
+    from streams.history import case_history
+
+    assert case_history(database_url, case).current is not None

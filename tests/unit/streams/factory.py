@@ -37,6 +37,16 @@ def closed(case_id: str, at: datetime = START + timedelta(minutes=9)) -> dict[st
     return event("case.closed", {"case_id": case_id, "reason": "resolved"}, at)
 
 
+def visit_failed(case_id: str, visit_id: str = "v-1", at: datetime = START + timedelta(hours=3)) -> dict[str, Any]:
+    return event("visit.failed", {"case_id": case_id, "visit_id": visit_id, "worker_id": "w-bodo-1",
+                                  "attempted_at": at.isoformat(), "reason": "not_at_home"}, at)
+
+
+def visit_completed(case_id: str, visit_id: str = "v-1", at: datetime = START + timedelta(hours=4)) -> dict[str, Any]:
+    return event("visit.completed", {"case_id": case_id, "visit_id": visit_id, "worker_id": "w-bodo-1",
+                                     "completed_at": at.isoformat()}, at)
+
+
 def office(office_id: str, status: str, at: datetime = START, staff: int = 5) -> dict[str, Any]:
     return event("office.status_changed", {"office_id": office_id, "status": status,
                                            "staff_on_duty": staff if status == "open" else 0,

@@ -135,3 +135,13 @@ def test_the_withdrawal_follow_up_is_stable_and_names_its_cause():
     first, again = routing.withdrawal("case-1", event), routing.withdrawal("case-1", event)
     assert first == again and first["kind"] == routing.WITHDRAWN and first["causation_id"] == event["event_id"]
     assert first["followup_id"] == routing.decision_id(event["event_id"]) and first["point_id"] is None
+
+
+def test_visit_events_change_no_state_and_route_nothing_but_say_what_happened():
+    opened = fold(None, factory.opened("case-1")).state
+    failed = fold(opened, factory.visit_failed("case-1"))
+    assert not failed.route and not failed.withdraw and "planner" in failed.note
+    assert (failed.state.status, failed.state.locations, failed.state.events_seen) == (OPEN, opened.locations, 2)
+    done = fold(failed.state, factory.visit_completed("case-1"))
+    assert not done.route and done.note == ""
+    assert "not seen" in fold(None, factory.visit_completed("case-2")).note

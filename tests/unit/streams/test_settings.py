@@ -29,10 +29,12 @@ def test_bootstrap_wires_both_agents_on_the_configured_topics(tmp_path):
     from streams.app import StreamSettings, bootstrap
 
     stream = StreamSettings(group="wiring-test", case_events_topic="my.cases", office_status_topic="my.offices",
-                            followups_topic="my.follow", dead_letter_topic="my.dead", ledger_consumer="wiring")
+                            followups_topic="my.follow", dead_letter_topic="my.dead", ledger_consumer="wiring",
+                            visit_events_topic="my.visits")
     wiring = bootstrap("127.0.0.1:1", "postgresql://nobody@127.0.0.1:1/none", str(tmp_path), stream)
     agents = list(wiring.app.agents.values())
-    assert sorted(topic for agent in agents for topic in agent.channel.topics) == ["my.cases", "my.offices"]
+    assert sorted(topic for agent in agents for topic in agent.channel.topics) == ["my.cases", "my.offices",
+                                                                                         "my.visits"]
     assert all(agent.concurrency == 1 for agent in agents)
     assert wiring.ledger.consumer == "wiring" and wiring.agent.followups_topic == "my.follow"
     assert wiring.agent.dead_letter_topic == wiring.checker.dead_letter_topic == "my.dead"
