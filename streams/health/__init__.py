@@ -10,7 +10,7 @@
 
 Modules: burrow (pure lag evaluation with Burrow's rules), window (pure: samples -> report), report
 (dataclasses), collect (Kafka reading, Sampler, check), latency (the SQL), metrics (Prometheus gauges),
-settings (VEIVISER_HEALTH_*), errors. Names are imported lazily so `import streams.health.burrow` stays light.
+render (the terminal tables), bench (`veiviser bench health`), settings (VEIVISER_HEALTH_*), errors. Names are imported lazily so `import streams.health.burrow` stays light.
 """
 
 from __future__ import annotations
