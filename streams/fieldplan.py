@@ -65,6 +65,7 @@ class TeamPlan:
     result: Plan | None = None
     stored: list[repo.StoredPlan] = field(default_factory=list)
     unplanned: list[dict[str, Any]] = field(default_factory=list)
+    replaced: bool = False  # earlier plans of these days were replaced (route.changed, else route.planned)
     visits: dict[str, repo.VisitRow] = field(default_factory=dict)
 
 
@@ -154,7 +155,7 @@ def replan(cur, team_id: str, now: datetime, config: PlannerConfig,
     shifts = [_shift(s, fixed.get((s.worker_id, s.shift_date), ())) for s in shift_rows]
     options = PlanOptions(now=now, exploration=config.exploration, threads=config.threads)
     team.result = plan(visits, shifts, options)
-    team.stored = repo.store_plans(cur, team_id, days[0], days[-1], team.result.routes, now, team.result.solver, new_id)
+    team.stored, team.replaced = repo.store_plans(cur, team_id, days[0], days[-1], team.result.routes, now, team.result.solver, new_id)
     repo.mark_planned(cur, team.result.assignments())
     team.unplanned = _unplanned(cur, team, today, config)
     return team
@@ -197,10 +198,10 @@ def _unplanned(cur, team: TeamPlan, today: date, config: PlannerConfig) -> list[
 
 def route_event(team: TeamPlan, cause: str, now: datetime, causation_id: str | None,
                 config: PlannerConfig) -> dict[str, Any]:
-    """route.planned (every route is a first version) or route.changed, without coordinates."""
+    """route.planned (the team's first plans for these days) or route.changed, without coordinates."""
     by_key = {(r.worker_id, r.day): r for r in team.result.routes}
     routes = [_route_payload(s, by_key[(s.worker_id, s.shift_date)], team.visits) for s in team.stored]
-    first = all(s.version == 1 for s in team.stored)
+    first = not team.replaced
     payload = {"team_id": team.team_id, "days": [d.isoformat() for d in team.days],
                "planned_at": _stamp(now), "solver": team.result.solver, "routes": routes,
                "unplanned": team.unplanned}

@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2
@@ -138,6 +138,26 @@ class PlannerAgent:
                 self._replan(cur, team, touching, now, work)
         return work
 
+    async def tick(self, teams: Sequence[str] | None = None) -> Summary:
+        """The periodic re-plan (a new day): every active team (or only `teams`) is planned again, so
+        unplanned visits are offered again and those that waited too long are escalated (cause daily)."""
+        summary = Summary()
+        work = await retry_async(lambda: asyncio.to_thread(self._tick, teams), self.backoff, on_retry(AGENT))
+        outputs = self._outputs(work, summary)
+        summary.followups = len(outputs)
+        await deliver(self.send, outputs, self.backoff, AGENT)
+        return summary
+
+    def _tick(self, teams: Sequence[str] | None) -> dict[str, Any]:
+        now = self.clock()
+        today = now.astimezone(TZ).date()
+        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "new": 0, "duplicate": 0}
+        with repo.connect(self.database_url) as conn, conn.cursor() as cur:
+            last = today + timedelta(days=self.config.horizon_days - 1)
+            for team in teams if teams is not None else repo.active_teams(cur, today, last):
+                self._replan(cur, team, [], now, work)
+        return work
+
     def _apply(self, cur, item: Item, message: Message, is_new: bool, today, work: dict) -> set[str]:
         if not is_new:
             work["duplicate"] += 1
@@ -175,9 +195,9 @@ class PlannerAgent:
             work["failed"].extend((m, f"planning team {team} failed: {type(exc).__name__}: {exc}") for _, m in touching)
             return
         cur.execute("RELEASE SAVEPOINT planner_team")
-        last = touching[-1][0]
-        cause = CAUSES.get(last.kind, "daily")
-        causation = last.id if last.kind != "followup" else None
+        last = touching[-1][0] if touching else None
+        cause = CAUSES.get(last.kind, "daily") if last else "daily"
+        causation = last.id if last and last.kind != "followup" else None
         work["events"].append(route_event(planned, cause, now, causation, self.config))
 
     def _outputs(self, work: dict, summary: Summary) -> list[Output]:

@@ -11,6 +11,7 @@ exits the worker without acknowledging (the batch is redelivered and the planner
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from streams.fieldplan import PlannerConfig
 from streams.planner import AGENT, PlannerAgent
 from streams.retry import Backoff
 
+log = logging.getLogger(__name__)
 __all__ = ["PlannerSettings", "load_planner_settings", "PlannerWiring", "bootstrap_planner", "run_planner"]
 
 
@@ -56,6 +58,9 @@ class PlannerSettings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1, le=3)
     session_timeout_s: float = Field(default=30.0, ge=6, le=300)
     metrics_port: int | None = Field(default=None, ge=1024, le=65535)
+    replan_every_s: float = Field(default=3600.0, ge=10, le=86400,
+                                  description="every active team is planned again this often (a new day: unplanned "
+                                  "visits offered again, overdue ones escalated)")
     consumer: str = Field(default=AGENT, min_length=1, max_length=100,
                           description="name under which processed message ids are recorded")
 
@@ -108,6 +113,11 @@ def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
     async def plan(messages):
         async for batch in messages.take_events(settings.batch_size, within=settings.batch_within_s):
             await _process_or_exit(agent, batch)
+
+    @app.timer(settings.replan_every_s, on_leader=True)
+    async def daily() -> None:
+        summary = await agent.tick()
+        log.info("planner: periodic re-plan sent %d route event(s)", summary.followups)
 
     return wiring
 

@@ -35,7 +35,7 @@ from streams.errors import LedgerRefused, TransientError
 __all__ = ["RouteStop", "WorkerRoute", "worker_route", "visit_owner", "connect", "ShiftRow", "VisitRow", "CurrentStop",
            "NewVisit", "StoredPlan", "fresh", "lock_team", "upsert_shift", "case_state", "open_visits",
            "visit_state", "update_visit", "team_shifts", "team_visits", "current_stops", "store_plans",
-           "mark_planned", "mark_unplanned", "previous_workers"]
+           "mark_planned", "mark_unplanned", "previous_workers", "active_teams"]
 PAGE = 500
 
 SHIFTS, VISITS = sql.Identifier("planning_shifts"), sql.Identifier("planning_visits")
@@ -174,6 +174,9 @@ SELECT_PREVIOUS = sql.SQL(
     "SELECT DISTINCT ON (case_id) case_id, worker_id FROM {} WHERE case_id = ANY(%s) AND worker_id IS NOT NULL "
     "AND status IN ('started', 'completed', 'failed') ORDER BY case_id, COALESCE(finished_at, started_at) DESC "
     "NULLS LAST").format(VISITS)
+SELECT_ACTIVE_TEAMS = sql.SQL(
+    "SELECT team_id FROM {} WHERE status IN ('open', 'planned') UNION SELECT team_id FROM {} "
+    "WHERE shift_date BETWEEN %s AND %s ORDER BY 1").format(VISITS, SHIFTS)
 MARK_PLANNED = sql.SQL(
     "UPDATE {} AS v SET status = 'planned', reason = NULL, worker_id = x.worker_id, shift_date = x.day::date, "
     "updated_at = now() FROM (VALUES %s) AS x(visit_id, worker_id, day) WHERE v.visit_id = x.visit_id "
@@ -323,12 +326,13 @@ def current_stops(cur, team_id: str, first: date, last: date) -> list[CurrentSto
 
 
 def store_plans(cur, team_id: str, first: date, last: date, routes: Sequence[Any], planned_at: datetime,
-                solver: str, new_id) -> list[StoredPlan]:
+                solver: str, new_id) -> tuple[list[StoredPlan], bool]:
     """Retire the team's current plans for these days and store `routes` (geo.planning.Route) as the new
-    current versions; `new_id()` makes plan ids."""
+    current versions; `new_id()` makes plan ids. Returns the stored plans and whether any plan was replaced."""
     cur.execute(SELECT_VERSIONS, (team_id, first, last))
     versions = {(w, d): v for w, d, v in cur.fetchall()}
     cur.execute(RETIRE_PLANS, (team_id, first, last))
+    replaced = cur.rowcount > 0
     stored, plans, stops = [], [], []
     for route in routes:
         plan = StoredPlan(str(new_id()), route.worker_id, route.day, versions.get((route.worker_id, route.day), 0) + 1)
@@ -341,7 +345,7 @@ def store_plans(cur, team_id: str, first: date, last: date, routes: Sequence[Any
         execute_values(cur, INSERT_PLANS, plans, page_size=PAGE)
     if stops:
         execute_values(cur, INSERT_STOPS, stops, page_size=PAGE)
-    return stored
+    return stored, replaced
 
 
 def mark_planned(cur, assignments: Mapping[str, tuple[str, date]]) -> None:
@@ -363,3 +367,9 @@ def previous_workers(cur, case_ids: Sequence[str]) -> dict[str, str]:
         return {}
     cur.execute(SELECT_PREVIOUS, (list(case_ids),))
     return dict(cur.fetchall())
+
+
+def active_teams(cur, first: date, last: date) -> list[str]:
+    """Teams with visits still to plan, or shifts in these days (the daily re-plan's work list)."""
+    cur.execute(SELECT_ACTIVE_TEAMS, (first, last))
+    return [r[0] for r in cur.fetchall()]

@@ -214,3 +214,32 @@ def test_a_redelivered_batch_changes_nothing_but_sends_the_route_event_again(dat
 
 def _worker_of(event: dict, stop: dict) -> str:
     return next(r["worker_id"] for r in event["payload"]["routes"] if stop in r["stops"])
+
+
+def test_the_periodic_replan_offers_unplanned_visits_again_and_escalates_them_after_the_wait(database_url, team):
+    days = {"now": NOW}
+    agent, sent = make_agent(database_url, clock=lambda: days["now"], escalate_after_days=2)
+    waiting = team.case(PLACES[0])
+    thursday = DAY + timedelta(days=3)
+    asyncio.run(agent.process(messages([shift(team, team.workers[0], day=thursday), followup(team, waiting)])))
+    [planned] = route_events(sent)
+    assert [(u["reason"], u["next_step"]) for u in planned["payload"]["unplanned"]] == [
+        ("no_shift_in_window", "offer_again")]
+    _, status, reason, _, next_offer = visit_rows(database_url, team)[waiting]
+    assert (status, reason.split(":")[0], next_offer) == ("open", "no_shift_in_window", DAY + timedelta(days=1))
+    sent.clear()
+    days["now"] = NOW + timedelta(days=1)  # Tuesday: Thursday is now within the three-day horizon
+    asyncio.run(agent.tick([team.id]))
+    [first] = route_events(sent)  # Thursday's route is planned for the first time
+    assert first["event_name"] == "route.planned" and first["payload"]["unplanned"] == []
+    assert plans.worker_route(database_url, team.workers[0], thursday).stops[0].case_id == waiting
+    sent.clear()
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:  # Thursday's shift is cancelled
+        cur.execute("UPDATE planning_shifts SET available = false WHERE team_id = %s", (team.id,))
+    conn.close()
+    days["now"] = NOW + timedelta(days=2)
+    asyncio.run(agent.tick([team.id]))
+    [changed] = route_events(sent)
+    assert changed["event_name"] == "route.changed" and changed["payload"]["cause"] == "daily"
+    [escalated] = changed["payload"]["unplanned"]
+    assert escalated["next_step"] == "escalate" and visit_rows(database_url, team)[waiting][1] == "escalated"

@@ -111,7 +111,7 @@ def test_the_route_event_is_valid_and_carries_no_coordinates():
     stop = Stop("v-1", at, at + timedelta(minutes=45), 12.0)
     row = repo.VisitRow("v-1", "case-1", 14.4, 67.3, "home", TODAY, None, TODAY, 45, None, False, 10, "planned",
                         "w-1", 0)
-    team = TeamPlan("team-106", [TODAY], visits={"v-1": row, "v-2": row})
+    team = TeamPlan("team-106", [TODAY], visits={"v-1": row, "v-2": row}, replaced=True)
     team.result = Plan((Route("w-1", TODAY, (stop,), 24.0, 45.0),), (Unplanned("v-2", Reason.NO_CAPACITY, "full"),),
                        "vroom")
     team.stored = [repo.StoredPlan(str(uuid.uuid4()), "w-1", TODAY, 2)]
