@@ -29,8 +29,11 @@ __all__ = ["Customer", "SolomonInstance", "SolomonResult", "read_solomon", "pars
            "BEST_KNOWN"]
 
 SCALE = 1000
-# Published best-known (vehicles, distance); SINTEF TOP "Solomon benchmark" table (Rochat & Taillard 1995 for C101).
-BEST_KNOWN = {"C101": (10, 828.94)}
+# Best known (vehicles, distance). C101: published best-known solution (Rochat & Taillard 1995), as listed in
+# SINTEF's "Solomon benchmark" table (www.sintef.no/projectweb/top/vrptw/solomon-benchmark/); the instance file
+# itself is not shipped. VV12: our own instance (tests/data/solomon/VV12.txt); its optimum is proven by the
+# exhaustive search in tests/unit/geo/test_planning.py (exact_solomon).
+BEST_KNOWN = {"C101": (10, 828.94), "VV12": (4, 385.32)}
 
 
 @dataclass(frozen=True)

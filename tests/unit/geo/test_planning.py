@@ -4,6 +4,7 @@ re-planning with fixed stops, reasons for unplanned visits, escalation, the base
 from __future__ import annotations
 
 import math
+import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +24,15 @@ from geo.planning import (
     plan,
     visit_priority,
 )
-from geo.solomon import distances, parse_solomon, read_solomon, solve_solomon
+from geo.solomon import (
+    BEST_KNOWN,
+    Customer,
+    SolomonInstance,
+    distances,
+    parse_solomon,
+    read_solomon,
+    solve_solomon,
+)
 from geo.travel import great_circle_km
 from geo.vrp import build_problem, travel_matrix
 
@@ -287,6 +296,67 @@ def test_committed_solomon_instance_is_solved_within_capacity_and_windows():
             assert now <= by_no[c].due + 1e-3
             now, here = now + by_no[c].service, c
         assert now + d[here, 0] <= instance.depot.due + 1e-3
+
+
+def exact_solomon(instance: SolomonInstance) -> tuple[int, float]:
+    """The optimum (fewest vehicles, then shortest distance) by exhaustive search: every feasible single route
+    per customer subset (labels of distance and time, dominated ones dropped), then the best partition."""
+    d, cs, n = distances(instance), instance.customers, len(instance.customers)
+    labels = {(1 << i, i): [(d[0, i + 1], max(d[0, i + 1], c.ready) + c.service)] for i, c in enumerate(cs)
+              if max(d[0, i + 1], c.ready) <= c.due}
+    route: dict[int, float] = {}
+    for mask in range(1, 1 << n):
+        if sum(cs[i].demand for i in range(n) if mask >> i & 1) > instance.capacity:
+            continue
+        for last in range(n):
+            for dist, t in labels.get((mask, last), ()):
+                if t + d[last + 1, 0] <= instance.depot.due:
+                    route[mask] = min(route.get(mask, math.inf), dist + d[last + 1, 0])
+                for j in (j for j in range(n) if not mask >> j & 1):
+                    arrive = max(t + d[last + 1, j + 1], cs[j].ready)
+                    if arrive <= cs[j].due:
+                        _add_label(labels.setdefault((mask | 1 << j, j), []), dist + d[last + 1, j + 1],
+                                   arrive + cs[j].service)
+    best = {0: (0, 0.0)}
+    for mask in range(1, 1 << n):
+        low, sub, found = mask & -mask, mask, (math.inf, math.inf)
+        while sub:
+            if sub & low and sub in route and (mask ^ sub) in best:
+                v, dist = best[mask ^ sub]
+                found = min(found, (v + 1, dist + route[sub]))
+            sub = (sub - 1) & mask
+        if found[0] < math.inf:
+            best[mask] = found
+    return best[(1 << n) - 1]
+
+
+def _add_label(labels: list, dist: float, t: float) -> None:
+    if not any(a <= dist and b <= t for a, b in labels):
+        labels[:] = [(a, b) for a, b in labels if not (dist <= a and t <= b)] + [(dist, t)]
+
+
+def test_committed_instance_is_solved_to_its_proven_optimum():
+    instance = read_solomon(SOLOMON)
+    vehicles, distance = exact_solomon(instance)
+    assert BEST_KNOWN["VV12"] == (vehicles, round(distance, 2))
+    result = solve_solomon(instance)
+    assert (result.vehicles, result.distance) == (vehicles, pytest.approx(distance, abs=0.01))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_solomon_solutions_are_within_two_percent_of_the_optimum(seed):
+    rng = random.Random(seed)
+    depot = Customer(0, 50, 50, 0, 0, 400, 0)
+    customers = []
+    for no in range(1, 12):
+        ready = rng.choice([0, 30, 60, 120, 180])
+        customers.append(Customer(no, rng.randint(0, 100), rng.randint(0, 100), rng.choice([5, 10, 15]), ready,
+                                  ready + rng.choice([80, 120, 200]), 10))
+    instance = SolomonInstance(f"R{seed}", 6, 40, depot, tuple(customers))
+    vehicles, distance = exact_solomon(instance)
+    result = solve_solomon(instance)
+    assert result.unassigned == 0 and result.vehicles == vehicles
+    assert distance - 0.01 <= result.distance <= distance * 1.02  # distance is rounded to 0.01
 
 
 def test_solomon_errors_name_the_line_and_the_format():
