@@ -32,6 +32,7 @@ from streams.health.latency import pipeline_latency
 from streams.health.report import (
     BrokerHealth,
     ClusterHealth,
+    ControllerHealth,
     DeadLetter,
     HealthReport,
     LatencySummary,
@@ -189,18 +190,22 @@ class KafkaReader:
                     offline.append(problem)
                 elif len(p["isr_nodes"]) < len(p["replica_nodes"]):
                     urp.append(problem)
+        leader, controllers = self._quorum(problems)
         return ClusterHealth(cluster_id=described.get("cluster_id"), controller_id=described.get("controller_id"),
-                             quorum_leader_id=self._quorum_leader(problems), brokers=brokers,
-                             under_replicated=tuple(urp), offline=tuple(offline), topics=len(metadata),
-                             partitions=sum(len(t["partitions"]) for t in metadata))
+                             quorum_leader_id=leader, brokers=brokers, under_replicated=tuple(urp),
+                             offline=tuple(offline), topics=len(metadata),
+                             partitions=sum(len(t["partitions"]) for t in metadata), controllers=controllers)
 
-    def _quorum_leader(self, problems: list[str]) -> int | None:
+    def _quorum(self, problems: list[str]) -> tuple[int | None, tuple[ControllerHealth, ...]]:
+        """The active controller and every voter's state, from the KRaft quorum of __cluster_metadata."""
         try:
-            quorum = self.admin.describe_metadata_quorum()
-            return quorum["topics"][0]["partitions"][0]["leader_id"]
+            partition = self.admin.describe_metadata_quorum()["topics"][0]["partitions"][0]
         except (KafkaError, KeyError, IndexError) as exc:
             problems.append(f"the KRaft controller quorum could not be described: {exc!r}")
-            return None
+            return None, ()
+        leader, watermark, now_ms = partition["leader_id"], partition.get("high_watermark"), time.time() * 1000
+        voters = tuple(_controller(v, leader, watermark, now_ms) for v in partition.get("current_voters") or [])
+        return leader, voters
 
 
 def _broker(node: int, listed: dict | None) -> BrokerHealth:
@@ -209,6 +214,14 @@ def _broker(node: int, listed: dict | None) -> BrokerHealth:
     fenced = bool(listed.get("is_fenced"))
     return BrokerHealth(node_id=node, host=listed.get("host"), port=listed.get("port"), up=not fenced,
                         fenced=fenced, rack=listed.get("rack"))
+
+
+def _controller(voter: dict, leader: int, watermark: int | None, now_ms: float) -> ControllerHealth:
+    end, caught_up = voter.get("log_end_offset"), voter.get("last_caught_up_timestamp")
+    lag = max(0, watermark - end) if watermark is not None and end is not None and end >= 0 else None
+    ago = max(0.0, (now_ms - caught_up) / 1000) if caught_up is not None and caught_up >= 0 else None
+    return ControllerHealth(node_id=voter["replica_id"], leader=voter["replica_id"] == leader, lag=lag,
+                            caught_up_seconds_ago=ago)
 
 
 def _view(group: str, described: dict, offsets: dict) -> GroupView:

@@ -37,6 +37,9 @@ class HealthMetrics:
                             ["topic"])
         self.end_offset = g("veiviser_topic_end_offset", "Sum of the topic's partitions' log end offsets", ["topic"])
         self.broker_up = g("veiviser_kafka_broker_up", "1 when the broker is registered and not fenced", ["broker"])
+        self.controller_age = g("veiviser_kafka_controller_caught_up_age_seconds",
+                                "Seconds since the KRaft voter last had everything the leader had (0 for the leader)",
+                                ["controller"])
         self.under_replicated = g("veiviser_kafka_under_replicated_partitions", "Partitions with ISR < replicas", [])
         self.offline = g("veiviser_kafka_offline_partitions", "Partitions without a live leader", [])
         self.dead_letters = g("veiviser_dead_letters", "Dead letters retained on the dead-letter topic", [])
@@ -56,6 +59,10 @@ class HealthMetrics:
         if report.cluster is not None:
             for b in report.cluster.brokers:
                 self.broker_up.labels(str(b.node_id)).set(1 if b.up else 0)
+            for c in report.cluster.controllers:
+                age = 0.0 if c.leader else c.caught_up_seconds_ago
+                if age is not None:
+                    self.controller_age.labels(str(c.node_id)).set(age)
             self.under_replicated.set(len(report.cluster.under_replicated))
             self.offline.set(len(report.cluster.offline))
         if report.dead_letters is not None:

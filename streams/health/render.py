@@ -89,6 +89,11 @@ def _brokers(report: HealthReport) -> Table | None:
     for b in c.brokers:
         state = Text("up", "green") if b.up else Text("FENCED" if b.fenced else "DOWN", "bold red")
         table.add_row(str(b.node_id), f"{b.host}:{b.port}" if b.host else "-", state)
+    for v in c.controllers:
+        behind = v in c.controllers_behind
+        state = Text("leader" if v.leader else ("BEHIND" if behind else "following"), "bold red" if behind else "green")
+        lag = "" if v.lag is None else f", {v.lag} records behind"
+        table.add_row(f"controller {v.node_id}", f"KRaft voter{lag}", state)
     urp = Text(f"{len(c.under_replicated)} under-replicated", "yellow" if c.under_replicated else "green")
     offline = Text(f"{len(c.offline)} offline", "bold red" if c.offline else "green")
     table.add_row("", f"{c.topics} topics, {c.partitions} partitions", Text.assemble(urp, ", ", offline))

@@ -21,9 +21,12 @@ from typing import Any
 
 from streams.health.burrow import Status
 
+CONTROLLER_BEHIND_S = 30.0
+
 __all__ = [
     "LagPoint", "PartitionHealth", "GroupHealth", "RatePoint", "TopicThroughput", "BrokerHealth",
-    "ReplicaProblem", "ClusterHealth", "DeadLetter", "DeadLetterSummary", "LatencySummary", "HealthReport",
+    "ReplicaProblem", "ControllerHealth", "ClusterHealth", "CONTROLLER_BEHIND_S", "DeadLetter",
+    "DeadLetterSummary", "LatencySummary", "HealthReport",
     "overall_status",
 ]
 
@@ -91,6 +94,16 @@ class BrokerHealth:
 
 
 @dataclass(frozen=True)
+class ControllerHealth:
+    """One voter of the KRaft controller quorum (describe_metadata_quorum)."""
+
+    node_id: int
+    leader: bool
+    lag: int | None                         # metadata records behind the leader's high watermark
+    caught_up_seconds_ago: float | None     # since it last had everything the leader had (None: never)
+
+
+@dataclass(frozen=True)
 class ReplicaProblem:
     topic: str
     partition: int
@@ -109,6 +122,13 @@ class ClusterHealth:
     offline: tuple[ReplicaProblem, ...]
     topics: int
     partitions: int
+    controllers: tuple[ControllerHealth, ...] = ()
+
+    @property
+    def controllers_behind(self) -> tuple[ControllerHealth, ...]:
+        """Voters that have not caught up with the leader for over CONTROLLER_BEHIND_S."""
+        return tuple(c for c in self.controllers if not c.leader and (
+            c.caught_up_seconds_ago is None or c.caught_up_seconds_ago > CONTROLLER_BEHIND_S))
 
     @property
     def brokers_down(self) -> tuple[BrokerHealth, ...]:
@@ -178,15 +198,15 @@ class HealthReport:
 
 def overall_status(groups: tuple[GroupHealth, ...], cluster: ClusterHealth | None,
                    dead_letters: DeadLetterSummary | None) -> Status:
-    """ERR: a group ERR, a broker down or an offline partition; WARN: a group WARN, an under-replicated
-    partition or dead letters arriving in the window; else OK."""
+    """ERR: a group ERR, a broker down, an offline partition or no active controller; WARN: a group WARN, an
+    under-replicated partition, a controller behind, or dead letters arriving in the window; else OK."""
     if any(g.status is Status.ERR for g in groups):
         return Status.ERR
-    if cluster is not None and (cluster.brokers_down or cluster.offline):
+    if cluster is not None and (cluster.brokers_down or cluster.offline or cluster.quorum_leader_id == -1):
         return Status.ERR
     if any(g.status is Status.WARN for g in groups):
         return Status.WARN
-    if cluster is not None and cluster.under_replicated:
+    if cluster is not None and (cluster.under_replicated or cluster.controllers_behind):
         return Status.WARN
     if dead_letters is not None and dead_letters.arrived:
         return Status.WARN

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from streams.health.burrow import OffsetSample, Status, evaluate_partition, group_status
 from streams.health.report import (
     ClusterHealth,
+    ControllerHealth,
     DeadLetter,
     DeadLetterSummary,
     GroupHealth,
@@ -175,6 +176,13 @@ def _rate(t0: float, v0: int, t1: float, v1: int) -> float | None:
     return (v1 - v0) / (t1 - t0) if t1 > t0 else None
 
 
+def _behind(controller: ControllerHealth) -> str:
+    ago = controller.caught_up_seconds_ago
+    since = "never caught up" if ago is None else f"last caught up {ago:.0f} s ago"
+    lag = "" if controller.lag is None else f"{controller.lag} metadata records behind, "
+    return f"controller {controller.node_id} is behind the quorum leader ({lag}{since})"
+
+
 def _problems(groups: tuple[GroupHealth, ...], cluster: ClusterHealth | None,
               dead: DeadLetterSummary | None) -> tuple[str, ...]:
     lines: list[str] = []
@@ -185,6 +193,9 @@ def _problems(groups: tuple[GroupHealth, ...], cluster: ClusterHealth | None,
     if cluster is not None:
         lines += [f"broker {b.node_id} is down ({'fenced' if b.fenced else 'not registered'})"
                   for b in cluster.brokers_down]
+        if cluster.quorum_leader_id == -1:
+            lines.append("the KRaft controller quorum has no leader: no metadata changes (topics, leaders) possible")
+        lines += [_behind(c) for c in cluster.controllers_behind]
         lines += [f"partition {r.topic}/{r.partition} is offline (no leader; replicas {list(r.replicas)})"
                   for r in cluster.offline]
         lines += [f"partition {r.topic}/{r.partition} is under-replicated (isr {list(r.isr)} of {list(r.replicas)})"

@@ -179,6 +179,8 @@ def test_brokers_and_partitions_of_the_running_cluster(bootstrap_servers, new_to
     assert cluster.brokers and all(b.up for b in cluster.brokers) and not cluster.offline
     assert cluster.controller_id in {b.node_id for b in cluster.brokers}
     assert cluster.quorum_leader_id is not None and cluster.partitions >= 3
+    assert [c.node_id for c in cluster.controllers if c.leader] == [cluster.quorum_leader_id]
+    assert not cluster.controllers_behind
     assert [t.topic for t in report.topics] == [topic] and report.topics[0].partitions == 3
 
 

@@ -140,3 +140,23 @@ def test_a_window_needs_two_samples_and_a_report_needs_one():
         Window(1)
     with pytest.raises(ValueError, match="empty"):
         Window(2).report(now=0.0)
+
+
+def test_a_controller_behind_the_quorum_warns_and_no_quorum_leader_errs():
+    from dataclasses import replace
+
+    from streams.health.report import ControllerHealth
+
+    voters = (ControllerHealth(1, True, 0, 0.0), ControllerHealth(2, False, 0, 1.0),
+              ControllerHealth(3, False, 812, 95.0))
+    for health, expected in [(replace(cluster(), controllers=voters), Status.WARN),
+                             (replace(cluster(), controllers=voters[:2]), Status.OK),
+                             (replace(cluster(), quorum_leader_id=-1), Status.ERR)]:
+        w = Window(2)
+        for at in (0, 1):
+            w.add(snap(at, {(T, 0): 1}, {(T, 0): 1}, cluster=health))
+        report = w.report(now=1.0)
+        assert report.status is expected
+    assert any("controller 3 is behind" in line and "812" in line for line in
+               fill(Window(2), [(0, {(T, 0): 1}, {(T, 0): 1}, True)],
+                    cluster=replace(cluster(), controllers=voters)).report(now=0.0).problems)
