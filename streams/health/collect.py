@@ -41,7 +41,7 @@ from streams.health.report import (
 from streams.health.settings import HealthSettings, load_health_settings
 from streams.health.window import TP, GroupView, Snapshot, Window
 
-__all__ = ["Sampler", "KafkaReader", "check", "LATENCY_EVERY_S"]
+__all__ = ["Sampler", "KafkaReader", "check", "cluster_health", "LATENCY_EVERY_S"]
 
 log = logging.getLogger("veiviser.health")
 LATENCY_EVERY_S = 30.0
@@ -176,25 +176,10 @@ class KafkaReader:
     # -- cluster ----------------------------------------------------------------------------------------
     def _cluster(self, metadata: list[dict], problems: list[str]) -> ClusterHealth:
         described = self.admin.describe_cluster()
-        listed = {b["broker_id"]: b for b in described["brokers"]}
-        replicas = {r for t in metadata for p in t["partitions"] for r in p["replica_nodes"]}
-        self._known_brokers |= set(listed) | replicas
-        brokers = tuple(_broker(node, listed.get(node)) for node in sorted(self._known_brokers))
-        up = {b.node_id for b in brokers if b.up}
-        urp, offline = [], []
-        for t in metadata:
-            for p in t["partitions"]:
-                problem = ReplicaProblem(t["name"], p["partition_index"], p["leader_id"],
-                                         tuple(p["replica_nodes"]), tuple(p["isr_nodes"]))
-                if p["leader_id"] < 0 or p["leader_id"] not in up:
-                    offline.append(problem)
-                elif len(p["isr_nodes"]) < len(p["replica_nodes"]):
-                    urp.append(problem)
+        self._known_brokers |= {b["broker_id"] for b in described["brokers"]}
+        self._known_brokers |= {r for t in metadata for p in t["partitions"] for r in p["replica_nodes"]}
         leader, controllers = self._quorum(problems)
-        return ClusterHealth(cluster_id=described.get("cluster_id"), controller_id=described.get("controller_id"),
-                             quorum_leader_id=leader, brokers=brokers, under_replicated=tuple(urp),
-                             offline=tuple(offline), topics=len(metadata),
-                             partitions=sum(len(t["partitions"]) for t in metadata), controllers=controllers)
+        return cluster_health(described, metadata, self._known_brokers, leader, controllers)
 
     def _quorum(self, problems: list[str]) -> tuple[int | None, tuple[ControllerHealth, ...]]:
         """The active controller and every voter's state, from the KRaft quorum of __cluster_metadata."""
@@ -214,6 +199,29 @@ def _broker(node: int, listed: dict | None) -> BrokerHealth:
     fenced = bool(listed.get("is_fenced"))
     return BrokerHealth(node_id=node, host=listed.get("host"), port=listed.get("port"), up=not fenced,
                         fenced=fenced, rack=listed.get("rack"))
+
+
+def cluster_health(described: dict, metadata: list[dict], known_brokers: set[int], quorum_leader: int | None,
+                   controllers: tuple[ControllerHealth, ...] = ()) -> ClusterHealth:
+    """Brokers (every one ever seen or named as a replica: up when registered and not fenced), partitions
+    without a live leader (offline) and with ISR < replicas (under-replicated), from kafka-python's
+    describe_cluster() and describe_topics() answers. Pure."""
+    listed = {b["broker_id"]: b for b in described["brokers"]}
+    brokers = tuple(_broker(node, listed.get(node)) for node in sorted(known_brokers | set(listed)))
+    up = {b.node_id for b in brokers if b.up}
+    urp, offline = [], []
+    for t in metadata:
+        for p in t["partitions"]:
+            problem = ReplicaProblem(t["name"], p["partition_index"], p["leader_id"],
+                                     tuple(p["replica_nodes"]), tuple(p["isr_nodes"]))
+            if p["leader_id"] < 0 or p["leader_id"] not in up:
+                offline.append(problem)
+            elif len(p["isr_nodes"]) < len(p["replica_nodes"]):
+                urp.append(problem)
+    return ClusterHealth(cluster_id=described.get("cluster_id"), controller_id=described.get("controller_id"),
+                         quorum_leader_id=quorum_leader, brokers=brokers, under_replicated=tuple(urp),
+                         offline=tuple(offline), topics=len(metadata),
+                         partitions=sum(len(t["partitions"]) for t in metadata), controllers=controllers)
 
 
 def _controller(voter: dict, leader: int, watermark: int | None, now_ms: float) -> ControllerHealth:
