@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from pyproj import Transformer
 from geo.datafiles import as_datetime, local_date, manifest, parse_date, read_csv, read_yaml
 from geo.errors import EditionError, GeoDataError, GeoInputError
 
-__all__ = ["Edition", "Placement", "locate", "locate_in", "locate_one", "edition_at", "editions", "region_names",
+__all__ = ["Edition", "Placement", "locate", "locate_in", "locate_one", "remember", "edition_at", "editions", "region_names",
            "to_utm", "MAX_VERTICES"]
 
 MAX_VERTICES = 32
@@ -367,6 +368,23 @@ def locate_one(edition: Edition, lon: float, lat: float) -> tuple[int, bool, flo
             cache.pop(next(iter(cache)), None)  # the oldest entry (dicts keep insertion order)
         cache[(lon, lat)] = found
     return found
+
+
+def remember(edition: Edition, lons: Sequence[float], lats: Sequence[float]) -> int:
+    """Place many points in one vectorized call into locate_one's memory, so that routing them one by one
+    afterwards costs a lookup: a batch of events pays one tree query (and one snap search) for all its new
+    addresses instead of one each. Returns how many points were new."""
+    cache = edition.placements
+    todo = list(dict.fromkeys(p for p in zip(lons, lats, strict=True) if p not in cache))
+    if not todo:
+        return 0
+    x, y = np.array([p[0] for p in todo], dtype=float), np.array([p[1] for p in todo], dtype=float)
+    muni, snapped, distance, land = locate_in(edition, x, y)
+    for i, point in enumerate(todo):
+        cache[point] = (int(muni[i]), bool(snapped[i]), float(distance[i]), int(land[i]))
+    for _ in range(len(cache) - PLACEMENT_CACHE_SIZE):
+        cache.pop(next(iter(cache)), None)
+    return len(todo)
 
 
 def _locate_one(edition: Edition, lon: float, lat: float) -> tuple[int, bool, float, int]:

@@ -41,7 +41,7 @@ from streams.errors import SettingsProblem
 from streams.ledger import Ledger
 from streams.offices import OfficeStatusTable
 from streams.retry import Backoff
-from streams.router import AGENT, Message, RouterAgent, decider
+from streams.router import AGENT, Message, RouterAgent, decider, placer
 from streams.stages import Origin, Output
 from streams.statuscheck import AGENT as STATUS_AGENT
 from streams.statuscheck import StatusCheckAgent
@@ -117,7 +117,8 @@ def bootstrap(bootstrap_servers: str, database_url: str, data_dir: str,
     router = default_router()
     offices = OfficeStatusTable(bootstrap_servers, stream.office_status_topic, router.registry)
     ledger = Ledger(database_url, stream.ledger_consumer, decider(router, lambda: offices.board),
-                    changes=lambda before, event: booking_changes(before, event, router.registry))
+                    changes=lambda before, event: booking_changes(before, event, router.registry),
+                    prepare=placer(router))
     agent = RouterAgent(ledger, _sender(app), followups_topic=stream.followups_topic,
                         dead_letter_topic=stream.dead_letter_topic,
                         backoff=Backoff(stream.retry_first_s, stream.retry_max_s))

@@ -18,6 +18,7 @@ The caller commits Kafka offsets only after `record` returned. A lost or refused
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,9 +33,10 @@ from streams.cases import CaseState, audit_detail, fold
 from streams.errors import LedgerRefused, TransientError
 from streams.routing import WITHDRAWN, withdrawal
 
-__all__ = ["copy_rows", "Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Slot"]
+__all__ = ["copy_rows", "Incoming", "DecisionRow", "Decided", "Recorded", "merge", "Ledger", "Decide", "Changes", "Prepare", "Slot"]
 
 PAGE = 500
+log = logging.getLogger(__name__)
 PROCESSED, STATE = sql.Identifier("streams_processed_events"), sql.Identifier("streams_case_state")
 DECISIONS, AUDIT = sql.Identifier("streams_decisions"), sql.Identifier("streams_case_audit")
 
@@ -118,6 +120,7 @@ class Decided:
 Slot = tuple[str, date]  # service point id, day
 Decide = Callable[[CaseState, Mapping[str, Any], Mapping[Slot, int]], Decided]
 Changes = Callable[[CaseState | None, Mapping[str, Any]], list[tuple[Slot, int]]]
+Prepare = Callable[[Sequence[Mapping[str, Any]]], None]
 
 
 @dataclass
@@ -156,10 +159,12 @@ class Ledger:
     """One connection, one transaction per batch. Not thread-safe: one per agent."""
 
     def __init__(self, database_url: str, consumer: str, decide: Decide, changes: Changes | None = None,
-                 connect_timeout_s: int = 5) -> None:
+                 connect_timeout_s: int = 5, prepare: Prepare | None = None) -> None:
         """decide: routes a case (state, event, bookings per slot); changes: the slots an event books (+1)
-        or releases (-1), from the case state before it (None: bookings are not tracked)."""
+        or releases (-1), from the case state before it (None: bookings are not tracked); prepare: sees a
+        batch's new events before they are applied, to do in one go what decide would do one by one."""
         self.database_url, self.consumer, self.decide, self.changes = database_url, consumer, decide, changes
+        self.prepare = prepare
         self.connect_timeout_s = connect_timeout_s
         self._conn = None
 
@@ -201,6 +206,7 @@ class Ledger:
                 fresh.append(item)
             else:
                 duplicates.append(item.event_id)
+        self._prepare(fresh)
         errors = self._stored_errors(cur, [d for d in duplicates if d not in taken])
         retry = {i.event_id: i for i in batch if i.retry and i.event_id in errors and i.event_id not in taken}
         work = self._load(cur, {i.case_id for i in fresh} | {i.case_id for i in retry.values()})
@@ -255,6 +261,14 @@ class Ledger:
             result.decisions.append(decided.row)
             result.followups.append(decided.row.followup)
             self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
+
+    def _prepare(self, fresh: list[Incoming]) -> None:
+        if self.prepare is None or not fresh:
+            return
+        try:
+            self.prepare([item.event for item in fresh])
+        except Exception:  # noqa: BLE001 - only a shortcut: decide does the same work one by one
+            log.warning("%s: preparing a batch failed; deciding without it", self.consumer, exc_info=True)
 
     def _retry(self, work: _Work, item: Incoming) -> None:
         """Route again an event whose routing failed, replayed after a fix: the case as it stands now."""

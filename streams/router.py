@@ -25,6 +25,7 @@ import orjson
 from events import topics
 from events.validation import check
 from geo.offices import OfficeBoard
+from geo.regions import Edition, edition_at, remember
 from geo.routing import Router
 from streams.cases import CaseState
 from streams.delivery import Message, Send, Summary, deliver, on_retry
@@ -34,7 +35,7 @@ from streams.retry import Backoff, retry_async
 from streams.routing import explanation, followup, to_geo_case
 from streams.stages import Handled, Outcome, Output, Stages, dead_letter, handle
 
-__all__ = ["Message", "Summary", "RouterAgent", "decider", "router_stages", "AGENT"]
+__all__ = ["Message", "Summary", "RouterAgent", "decider", "placer", "router_stages", "AGENT"]
 
 log = logging.getLogger(__name__)
 AGENT = "router"
@@ -77,6 +78,25 @@ def decider(router: Router, board: Callable[[], OfficeBoard | None]):
                                    follow, decision.at.isoformat()))
 
     return decide
+
+
+def placer(router: Router) -> Callable[[Sequence[Mapping[str, Any]]], None]:
+    """The ledger's prepare function: places every coordinate of a batch's events in one vectorized geo call
+    per boundary edition (geo remembers them), so deciding the events one by one finds them placed."""
+
+    def prepare(events: Sequence[Mapping[str, Any]]) -> None:
+        points: dict[str, tuple[Edition, list[float], list[float]]] = {}
+        for event in events:
+            located = [loc["coordinates"] for loc in event["payload"].get("locations") or () if "coordinates" in loc]
+            if located:
+                edition = edition_at(event["occurred_at"])
+                _, lons, lats = points.setdefault(edition.id, (edition, [], []))
+                lons.extend(c["lon"] for c in located)
+                lats.extend(c["lat"] for c in located)
+        for edition, lons, lats in points.values():
+            remember(edition, lons, lats)
+
+    return prepare
 
 
 class RouterAgent:

@@ -182,3 +182,20 @@ def test_remembered_placements_equal_fresh_ones_and_the_memory_is_bounded(monkey
     assert len(edition.placements) == 3 and (14.40, 67.28) not in edition.placements  # the oldest went first
     assert [regions.locate_one(edition, lon, lat) for lon, lat in points] == first
     edition.placements.clear()
+
+
+def test_points_remembered_in_one_vectorized_call_place_exactly_as_one_by_one():
+    from geo import regions
+
+    edition = edition_at("2020-06-01")
+    rng = np.random.default_rng(11)
+    lons, lats = rng.uniform(11.0, 18.5, 400).round(5), rng.uniform(64.5, 69.5, 400).round(5)  # land, coast, sea
+    edition.placements.clear()
+    assert regions.remember(edition, lons.tolist(), lats.tolist()) == 400
+    assert regions.remember(edition, lons.tolist(), lats.tolist()) == 0  # all known now
+    remembered = [edition.placements[(x, y)] for x, y in zip(lons.tolist(), lats.tolist(), strict=True)]
+    fresh = [regions._locate_one(edition, x, y) for x, y in zip(lons.tolist(), lats.tolist(), strict=True)]
+    assert [r[:2] for r in remembered] == [f[:2] for f in fresh] and [r[3] for r in remembered] == [f[3] for f in fresh]
+    assert np.allclose([r[2] for r in remembered], [f[2] for f in fresh])
+    assert {r[1] for r in remembered} == {True, False} and min(r[0] for r in remembered) == -1  # all three kinds
+    edition.placements.clear()
