@@ -86,15 +86,17 @@ def evaluate_partition(window: Sequence[OffsetSample], now: float, min_stop_s: f
     if window[-1].lag == 0:
         return Verdict(Status.OK, "caught up (lag 0)")
     if _stopped(window, now, min_stop_s) and not _recently_caught_up(window):
-        return Verdict(Status.STOP, f"the group stopped committing (no live member); lag {window[-1].lag} unread")
+        return Verdict(Status.STOP, f"the group stopped committing; lag {window[-1].lag} unread - start its workers")
     if any(s.lag == 0 for s in window):
         return Verdict(Status.OK, "the lag was 0 within the window")
     if _rewound(window):
-        return Verdict(Status.REWIND, "the committed offset went back (offsets reset or reprocessing)")
+        return Verdict(Status.REWIND, "the committed offset went back: an offset reset or reprocessing - was it meant?")
     if all(s.offset == window[0].offset for s in window):
-        return Verdict(Status.STALL, f"offset {window[-1].offset} did not move while lag is {window[-1].lag}")
+        return Verdict(Status.STALL, f"offset {window[-1].offset} did not move while lag is {window[-1].lag}"
+                       " - the consumer is alive but stuck: see its log")
     if _lag_never_decreased(window):
-        return Verdict(Status.WARN, f"consuming but falling behind: lag {window[0].lag} -> {window[-1].lag}")
+        return Verdict(Status.WARN, f"consuming but falling behind: lag {window[0].lag} -> {window[-1].lag}"
+                       " - add workers or find what slows them")
     return Verdict(Status.OK, "consuming and catching up")
 
 
