@@ -49,6 +49,7 @@ class HealthMetrics:
                          "End-to-end latency percentile (event occurred -> decision recorded) over the ledger's "
                          "last VEIVISER_HEALTH_LATENCY_MINUTES", ["percentile"])
         self.status = g("veiviser_health_status", "1 for the overall health status (OK, WARN, ERR)", ["status"])
+        self._shown: dict[Gauge, set[tuple[str, ...]]] = {}
         self.sampled_at = g("veiviser_health_last_sample_timestamp_seconds", "Unix time of the newest sample", [])
 
     def update(self, report: HealthReport) -> None:
@@ -78,17 +79,24 @@ class HealthMetrics:
         self.sampled_at.set(report.taken_at)
 
     def _groups(self, report: HealthReport) -> None:
-        for metric in (self.lag, self.lag_seconds, self.partition_status, self.group_status, self.group_members):
-            metric.clear()  # groups and partitions that went away must not linger
+        """Set every group's and partition's series, then remove the series of those that went away (never
+        clear first: a scrape in between would see the groups vanish)."""
+        values: dict[Gauge, dict[tuple[str, ...], float]] = {m: {} for m in (
+            self.lag, self.lag_seconds, self.partition_status, self.group_status, self.group_members)}
         for group in report.groups:
             for status in GROUP_STATUSES:
-                self.group_status.labels(group.group, status.value).set(1 if group.status is status else 0)
-            self.group_members.labels(group.group).set(group.members)
+                values[self.group_status][(group.group, status.value)] = 1 if group.status is status else 0
+            values[self.group_members][(group.group,)] = group.members
             for p in group.partitions:
                 labels = (group.group, p.topic, str(p.partition))
-                self.lag.labels(*labels).set(p.lag)
+                values[self.lag][labels] = p.lag
                 if p.lag_seconds is not None:
-                    self.lag_seconds.labels(*labels).set(p.lag_seconds)
+                    values[self.lag_seconds][labels] = p.lag_seconds
                 for status in PARTITION_STATUSES:
-                    self.partition_status.labels(*labels, status.value).set(1 if p.status is status else 0)
-
+                    values[self.partition_status][(*labels, status.value)] = 1 if p.status is status else 0
+        for metric, wanted in values.items():
+            for labels, value in wanted.items():
+                metric.labels(*labels).set(value)
+            for labels in self._shown.get(metric, set()) - wanted.keys():
+                metric.remove(*labels)
+            self._shown[metric] = set(wanted)
