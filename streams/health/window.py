@@ -173,7 +173,8 @@ def _lag_seconds(series: list[OffsetSample], oldest_unread: float | None, at: fl
 
 
 def _rate(t0: float, v0: int, t1: float, v1: int) -> float | None:
-    return (v1 - v0) / (t1 - t0) if t1 > t0 else None
+    """Per second; None without time between, or when the offsets went back (the topic was recreated)."""
+    return (v1 - v0) / (t1 - t0) if t1 > t0 and v1 >= v0 else None
 
 
 def _behind(controller: ControllerHealth) -> str:

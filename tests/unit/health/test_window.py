@@ -160,3 +160,9 @@ def test_a_controller_behind_the_quorum_warns_and_no_quorum_leader_errs():
     assert any("controller 3 is behind" in line and "812" in line for line in
                fill(Window(2), [(0, {(T, 0): 1}, {(T, 0): 1}, True)],
                     cluster=replace(cluster(), controllers=voters)).report(now=0.0).problems)
+
+
+def test_a_recreated_topic_has_no_negative_throughput():
+    w = fill(Window(3), [(0, {(T, 0): 0}, {(T, 0): 500}, True), (1, {(T, 0): 0}, {(T, 0): 3}, True)])
+    topic = w.report(now=1.0).topics[0]
+    assert topic.per_second is None and topic.history[-1].per_second is None
