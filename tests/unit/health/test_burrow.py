@@ -49,29 +49,16 @@ def test_offsets_that_do_not_move_while_lag_exists_stall():
     assert "10" in verdict.reason and "18" not in verdict.reason.split("lag")[0]
 
 
-def test_moving_offsets_with_lag_that_never_decreases_warn():
-    assert status(window([10, 12, 14, 16], [15, 18, 21, 24])) is Status.WARN
-
-
-def test_constant_lag_with_moving_offsets_warns_like_burrow():
-    assert status(window([10, 12, 14, 16], [15, 17, 19, 21])) is Status.WARN
-
-
-def test_lag_that_decreases_once_is_ok():
-    assert status(window([10, 12, 20, 22], [15, 18, 21, 25])) is Status.OK
-
-
-def test_offsets_going_back_rewind():
-    assert status(window([100, 110, 50, 60], [120, 130, 140, 150])) is Status.REWIND
-
-
-def test_rewind_wins_over_stall_and_warn():
-    # offsets go back and forth (never moving overall would be STALL): REWIND is checked first
-    assert status(window([100, 90, 100, 100], [120, 130, 140, 150])) is Status.REWIND
-
-
-def test_a_rewind_after_which_the_lag_was_zero_is_ok():
-    assert status(window([100, 50, 150, 150], [120, 130, 150, 160])) is Status.OK
+@pytest.mark.parametrize(("offsets", "ends", "expected"), [
+    ([10, 12, 14, 16], [15, 18, 21, 24], Status.WARN),      # moving, but the lag never decreases
+    ([10, 12, 14, 16], [15, 17, 19, 21], Status.WARN),      # constant lag while moving: WARN, like Burrow
+    ([10, 12, 20, 22], [15, 18, 21, 25], Status.OK),        # the lag went down once
+    ([100, 110, 50, 60], [120, 130, 140, 150], Status.REWIND),
+    ([100, 90, 100, 100], [120, 130, 140, 150], Status.REWIND),  # REWIND is checked before STALL and WARN
+    ([100, 50, 150, 150], [120, 130, 150, 160], Status.OK),  # rewound, but caught up (lag 0) afterwards
+], ids=["falling-behind", "constant-lag", "catching-up", "rewind", "rewind-before-stall", "rewind-then-caught-up"])
+def test_live_consumers_by_how_offsets_and_lag_move(offsets, ends, expected):
+    assert status(window(offsets, ends)) is expected
 
 
 def test_a_group_that_stopped_committing_is_stop():
