@@ -20,7 +20,7 @@ from typing import Any
 from events import topics
 from events.errors import PublishError
 from events.problems import Problem
-from events.validation import Verdict, check
+from events.validation import Verdict, accepted_bytes, check
 
 __all__ = ["Accepted", "Rejected", "Failed", "Result", "Prepared", "prepare", "headers_of", "Publisher",
            "PRODUCER_DEFAULTS"]
@@ -84,7 +84,8 @@ HEADER_FIELDS = ("event_id", "event_name", "schema_version", "producing_system",
 
 def headers_of(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
     """Kafka headers of an event: its envelope fields (so consumers can route without parsing the value)."""
-    headers = [(name, str(value).encode()) for name in HEADER_FIELDS if (value := event.get(name)) is not None]
+    get = event.get
+    headers = [(name, str(value).encode()) for name in HEADER_FIELDS if (value := get(name)) is not None]
     headers.append(CONTENT_TYPE)
     return headers
 
@@ -96,11 +97,14 @@ def prepare(event: Any, producing_system: str | None = None, topic_map: Mapping[
     producing_system: when given, the event must say it was produced by this system.
     topic_map: topic name overrides (canonical name -> actual), e.g. for tests on private topics.
     """
+    if type(event) is dict and (value := accepted_bytes(event)) is not None and \
+            (producing_system is None or event["producing_system"] == producing_system):
+        return _prepared(event, value, topic_map)  # the common case, without a Verdict in between
     verdict = check(event)
     problems = verdict.problems or _impersonation(verdict, producing_system)
     if problems:
         return Rejected(verdict.event_id, tuple(problems))
-    return _prepared(verdict, topic_map or {})
+    return _prepared(verdict.event, verdict.value, topic_map)
 
 
 def _impersonation(verdict: Verdict, producing_system: str | None) -> tuple[Problem, ...]:
@@ -110,11 +114,10 @@ def _impersonation(verdict: Verdict, producing_system: str | None) -> tuple[Prob
                     f"a system may only publish as itself: set producing_system to {producing_system!r}"),)
 
 
-def _prepared(verdict: Verdict, topic_map: Mapping[str, str]) -> Prepared:
-    event = verdict.event
+def _prepared(event: dict[str, Any], value: bytes, topic_map: Mapping[str, str] | None) -> Prepared:
     topic = topics.route(event["event_name"]).topic
-    return Prepared(event["event_id"], topic_map.get(topic, topic), event["ordering_key"].encode(),
-                    verdict.value, headers_of(event))
+    return Prepared(event["event_id"], topic_map.get(topic, topic) if topic_map else topic,
+                    event["ordering_key"].encode(), value, headers_of(event))
 
 
 class Publisher:

@@ -1,10 +1,13 @@
 """Checking an event against the contract, collecting every problem with its field path and a fix.
 
 `check(event)` takes a model, a dict, or JSON text/bytes and returns a `Verdict`: either the exact bytes
-to publish, or every problem found. A fast path validates with the pydantic models (which a test keeps in
-agreement with the schemas); anything it does not accept goes through the JSON Schema files themselves,
-which are the authority, and through the checks a schema cannot express (the ordering key, national
-identity numbers, time windows). Messages name the field and the fix and never echo a value.
+to publish, or every problem found. The JSON Schema files are the authority. A fast path answers "valid"
+for the common case: the event's schema compiled once into a pydantic-core validator (events.compiled),
+then the event serialized once and those bytes (the bytes that are published) scanned for identity
+numbers, then the ordering key and the time window. Anything the fast path does not accept goes the full
+way: the JSON Schema validator collecting every problem, and the checks a schema cannot express (the
+ordering key, national identity numbers, time windows). Both ways give the same verdict (a property
+test compares them). Messages name the field and the fix and never echo a value.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+from pydantic_core import to_json
 
-from events import contract, identity, topics
+from events import compiled, contract, identity, topics
 from events.explain import explain
-from events.models import model_for
 from events.problems import Problem, render_path
 from events.timestamps import parse_timestamp
 
-__all__ = ["Problem", "Verdict", "check", "parse", "MAX_DEPTH"]
+__all__ = ["Problem", "Verdict", "check", "accepted_bytes", "parse", "MAX_DEPTH"]
 
 MAX_DEPTH = 32
 IDENTITY_FIX = (
@@ -84,26 +87,32 @@ def check(event: Any) -> Verdict:
 
 
 def _fast(event: Any) -> Verdict | None:
-    if not isinstance(event, dict):
-        return None
-    model = model_for(event.get("event_name"), event.get("schema_version"))
-    if model is None:
-        return None
+    value = accepted_bytes(event) if type(event) is dict else None
+    return None if value is None else Verdict(value=value, event=event)
+
+
+def accepted_bytes(event: dict) -> bytes | None:
+    """The bytes to publish when the fast path accepts the event (a dict), else None: then only `check`
+    can say why, or accept it after all (the fast path is strict about Python types)."""
     try:
-        validated = model.__pydantic_validator__.validate_python(event)
-    except (ValidationError, RecursionError):
+        validator = compiled.validators().get((event.get("event_name"), event.get("schema_version")))
+        if validator is None:
+            return None
+        validator.validate_python(event)
+        value = to_json(event)  # serialized once: these bytes are scanned and published
+    except Exception:  # noqa: BLE001 - invalid, unhashable, unserializable: the full way decides and explains
         return None
-    value = validated.__pydantic_serializer__.to_json(validated, exclude_unset=True)
     payload = event["payload"]
-    if identity.contains_identity_number(value) or not _checked_key(event) or \
-            ("earliest" in payload and next(_windows(payload), None)):
-        return None  # the slow path names every problem
-    return Verdict(value=value, event=event)
+    if identity.contains_identity_number(value) or \
+            topics.key_of(event["event_name"], payload) != event["ordering_key"] or \
+            ("earliest" in payload and not _window_ok(payload)):
+        return None
+    return value
 
 
-def _checked_key(event: dict) -> bool:
-    """The ordering key of an event the model accepted is the one its payload calls for."""
-    return topics.key_of(event["event_name"], event["payload"]) == event["ordering_key"]
+def _window_ok(payload: dict) -> bool:
+    first, last = parse_timestamp(payload.get("earliest")), parse_timestamp(payload.get("latest"))
+    return not (first and last and first > last)
 
 
 def _slow(event: Any) -> Verdict:
@@ -173,10 +182,8 @@ def _semantic(event: dict, finite_checked: bool = False) -> list[Problem]:
 
 
 def _windows(payload: dict) -> Iterator[Problem]:
-    for start, end in (("earliest", "latest"),):
-        first, last = parse_timestamp(payload.get(start)), parse_timestamp(payload.get(end))
-        if first and last and first > last:
-            yield Problem(f"payload.{end}", f"is before payload.{start}", f"give a window where {start} <= {end}")
+    if not _window_ok(payload):
+        yield Problem("payload.latest", "is before payload.earliest", "give a window where earliest <= latest")
 
 
 def _non_finite(value: Any, path: tuple = ()) -> Iterator[Problem]:

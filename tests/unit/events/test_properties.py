@@ -4,9 +4,7 @@ what the schema rejects."""
 
 from __future__ import annotations
 
-import copy
 import json
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,48 +17,13 @@ from events.validation import check
 from services.intake.app import create_app
 from services.intake.core import Intake
 from services.intake.deadletters import DeadLetters
-from tests.unit.events.examples import PAYLOADS, VALID_FNR, event
+from tests.unit.events.examples import VALID_FNR
 from tests.unit.events.fakes import MemoryReceipts, RecordingPublisher
+from tests.unit.events.strategies import json_values, mutated_events
 
 pytestmark = pytest.mark.unit
 
 TOKEN = "modia-token-0123456789abcdef"
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
-                    st.sampled_from(["1804", "home", "psn-abcdefgh12", VALID_FNR, "2026-11-23T10:00:00Z", "guidance"]))
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                            st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-                           max_leaves=20)
-
-
-def _paths(value: Any, path: tuple = ()) -> list[tuple]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*path, index))
-    return found
-
-
-@st.composite
-def mutated_events(draw) -> dict:
-    """A valid event with one part replaced, removed, or a field added, somewhere."""
-    name = draw(st.sampled_from(sorted(PAYLOADS)))
-    original = event(name)
-    mutated = copy.deepcopy(original)
-    path = draw(st.sampled_from(_paths(original)[1:]))
-    parent = mutated
-    for part in path[:-1]:
-        parent = parent[part]
-    action = draw(st.sampled_from(["replace", "delete", "add"]))
-    if action == "replace":
-        parent[path[-1]] = draw(json_values)
-    elif action == "delete" and isinstance(parent, dict):
-        del parent[path[-1]]
-    elif isinstance(parent, dict):
-        parent[draw(st.text(max_size=10))] = draw(json_values)
-    return mutated
 
 
 def _schema_valid(value: dict) -> bool:
