@@ -34,13 +34,11 @@ down:
 status:
 	$(BIN)/veiviser status
 
-# The main job: the stack, the geo data in PostGIS, simulated office systems publishing in the background
-# and the router worker in the foreground, storing every decision (Ctrl-C stops it).
+# The main job: the stack, the geo data in PostGIS, and the whole pipeline (router and planner workers, the
+# health sampler, the intake, field and operator services) fed by simulated office systems (Ctrl-C stops it).
 run: up
 	$(BIN)/veiviser geo load
-	@echo "simulator: publishing 5,000 events at 100/s in the background (log: .run/simulate.log)"
-	$(BIN)/veiviser simulate --events 5000 --rate 100 > .run/simulate.log 2>&1 &
-	$(BIN)/veiviser worker router --loglevel info
+	$(BIN)/veiviser run --events 5000 --rate 100
 
 # The whole test suite against the real stack (unit, integration, e2e).
 test: up browser
