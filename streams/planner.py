@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2
+from prometheus_client import Counter, Histogram
 
 from events.problems import Problem
 from events.validation import check
@@ -43,6 +44,10 @@ AGENT = "planner"
 EVENTS = frozenset({"field_worker.shift_scheduled", "visit.started", "visit.completed", "visit.failed"})
 MOBILE = RoutingOutcome.MOBILE_VISIT.value
 DEFAULT_BACKOFF = Backoff()
+PLAN_SECONDS = Histogram("veiviser_planner_team_plan_seconds", "Re-planning one team's coming days (solve and store)",
+                         buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
+UNPLANNED = Counter("veiviser_planner_unplanned_visits", "Visits a plan left out, by reason and next step",
+                    ["reason", "next_step"])
 FOLLOWUP_FIELDS = {"followup_id": str, "case_id": str, "team_id": str, "location_kind": str}
 
 
@@ -186,7 +191,8 @@ class PlannerAgent:
     def _replan(self, cur, team: str, touching: list[tuple[Item, Message]], now: datetime, work: dict) -> None:
         cur.execute("SAVEPOINT planner_team")
         try:
-            planned = replan(cur, team, now, self.config)
+            with PLAN_SECONDS.time():
+                planned = replan(cur, team, now, self.config)
         except psycopg2.OperationalError:
             raise
         except Exception as exc:  # noqa: BLE001 - a planning bug dead-letters the messages, never stalls the partition
@@ -195,6 +201,8 @@ class PlannerAgent:
             work["failed"].extend((m, f"planning team {team} failed: {type(exc).__name__}: {exc}") for _, m in touching)
             return
         cur.execute("RELEASE SAVEPOINT planner_team")
+        for u in planned.unplanned:
+            UNPLANNED.labels(reason=u["reason"], next_step=u["next_step"]).inc()
         last = touching[-1][0] if touching else None
         cause = CAUSES.get(last.kind, "daily") if last else "daily"
         causation = last.id if last and last.kind != "followup" else None

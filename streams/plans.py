@@ -11,9 +11,11 @@ Read functions for the field staff service (each opens and closes its own connec
         The worker whose current route holds the visit (else the worker of its last attempt), or None: use it
         to check that a worker acts only on their own visits.
 
-Write functions for the planner (streams.planner) run inside one transaction the caller opens with
-`connect(database_url)`: upsert_shift, open_visit, set_visit_status, store_plans, team_problem. A lost
-connection becomes streams.errors.TransientError (retry); a refused statement LedgerRefused.
+Write functions for the planner (streams.fieldplan) run on a cursor inside one transaction the caller opens
+with `connect(database_url)`: fresh (processed ids), lock_team, upsert_shift, case_state, open_visits,
+visit_state / update_visit, team_shifts / team_visits / current_stops / previous_workers (what to plan),
+store_plans (new current versions; the old ones retired), mark_planned / mark_unplanned, active_teams.
+A lost connection becomes streams.errors.TransientError (retry); a refused statement LedgerRefused.
 Coordinates are personal data: only the planner and the worker's own route read them.
 """
 
