@@ -1,6 +1,8 @@
 """What the planner does with its messages, in one database transaction: apply them, re-plan, store.
 
-    mobile-visit follow-up ─▶ a visit (location read from the ledger's case state by the follow-up's location kind)
+    mobile-visit follow-up ─▶ a visit (location read from the ledger's case state by the follow-up's location kind);
+                              the case's earlier open visit, if any, is cancelled (superseded)
+    any other follow-up ─▶ the case's open visits cancelled (withdrawn: the case closed; else routed elsewhere)
     field_worker.shift_scheduled ─▶ the worker's shift for that date
     visit.started / visit.completed / visit.failed ─▶ the visit's status (a failed visit: offered again or escalated)
                        └─────────▶ each affected team re-planned for the coming days (geo.planning) ─▶ stored plans
@@ -26,6 +28,7 @@ __all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_e
 
 TZ = ZoneInfo("Europe/Oslo")
 DONE = ("started", "completed", "failed")
+MOBILE, WITHDRAWN = "mobile_visit", "withdrawn"
 ESCALATE_AT_ONCE = frozenset({"refused", "unsafe"})
 CAUSES = {"followup": "visit_requested", "field_worker.shift_scheduled": "shift_changed",
           "visit.started": "visit_started", "visit.completed": "visit_completed", "visit.failed": "visit_failed"}
@@ -112,13 +115,22 @@ def apply_item(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:
     """Apply one new message; the teams whose plans it changes."""
     p = item.payload
     if item.kind == "followup":
-        repo.open_visits(cur, [new_visit(p, repo.case_state(cur, p["case_id"]), config, today)])
-        return {p["team_id"]}
+        return _followup(cur, p, config, today)
     if item.kind == "field_worker.shift_scheduled":
         before = repo.upsert_shift(cur, p, item.id, p["worker_id"] in config.youth_specialists,
                                    config.max_route_minutes)
         return {p["team_id"], *([before] if before else [])}
     return _visit_event(cur, item, config, today)
+
+
+def _followup(cur, p: Mapping[str, Any], config: PlannerConfig, today: date) -> set[str]:
+    if p["kind"] != MOBILE:
+        why = "the case was closed" if p["kind"] == WITHDRAWN else f"the case was routed again ({p['kind']})"
+        return repo.cancel_case_visits(cur, p["case_id"], f"{why}: follow-up {p['followup_id']}")
+    touched = repo.cancel_case_visits(cur, p["case_id"], f"superseded by follow-up {p['followup_id']}",
+                                      keep=str(p["followup_id"]))
+    repo.open_visits(cur, [new_visit(p, repo.case_state(cur, p["case_id"]), config, today)])
+    return touched | {p["team_id"]}
 
 
 def _visit_event(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:

@@ -48,7 +48,8 @@ PLAN_SECONDS = Histogram("veiviser_planner_team_plan_seconds", "Re-planning one 
                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
 UNPLANNED = Counter("veiviser_planner_unplanned_visits", "Visits a plan left out, by reason and next step",
                     ["reason", "next_step"])
-FOLLOWUP_FIELDS = {"followup_id": str, "case_id": str, "team_id": str, "location_kind": str}
+FOLLOWUP_FIELDS = {"followup_id": str, "case_id": str, "kind": str}
+MOBILE_FIELDS = {"team_id": str, "location_kind": str}
 
 
 def _deserialize(raw: bytes) -> Any:
@@ -56,11 +57,12 @@ def _deserialize(raw: bytes) -> Any:
 
 
 def _mine(message: Any) -> bool:
-    """Mine: a mobile-visit follow-up, or a shift or visit event (anything else is counted as skipped)."""
+    """Mine: a follow-up (a mobile visit opens a visit; any other kind, e.g. withdrawn, cancels the case's
+    open visit), or a shift or visit event (anything else is counted as skipped)."""
     if not isinstance(message, dict):
         return True
     if "followup_id" in message:
-        return message.get("kind") == MOBILE
+        return True
     return message.get("event_name") in EVENTS or "event_name" not in message
 
 
@@ -71,8 +73,9 @@ def _problems(message: Any) -> list[Problem]:
 
 
 def _followup_problems(followup: dict) -> list[Problem]:
+    needed = {**FOLLOWUP_FIELDS, **(MOBILE_FIELDS if followup.get("kind") == MOBILE else {})}
     problems = [Problem(name, f"is missing or not a {kind.__name__}", "send the follow-up as the router writes it")
-                for name, kind in FOLLOWUP_FIELDS.items() if not isinstance(followup.get(name), kind)]
+                for name, kind in needed.items() if not isinstance(followup.get(name), kind)]
     kind = followup.get("location_kind")
     if isinstance(kind, str) and kind not in KINDS:
         problems.append(Problem("location_kind", f"is not one of {', '.join(KINDS)}", "use home, work or school"))
@@ -88,6 +91,14 @@ def _is_date(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _cause(item: Item | None) -> str:
+    if item is None:
+        return "daily"
+    if item.kind == "followup" and item.payload["kind"] != MOBILE:
+        return "visit_cancelled"
+    return CAUSES.get(item.kind, "daily")
 
 
 def planner_stages() -> Stages[Any]:
@@ -183,8 +194,10 @@ class PlannerAgent:
     @staticmethod
     def _team_of(cur, item: Item) -> set[str]:
         """The team a redelivered message touched (re-planned again so its route event is sent again)."""
-        if item.kind in ("followup", "field_worker.shift_scheduled"):
+        if item.kind == "field_worker.shift_scheduled" or (item.kind == "followup" and item.payload["kind"] == MOBILE):
             return {item.payload["team_id"]}
+        if item.kind == "followup":
+            return repo.case_teams(cur, item.payload["case_id"])
         known = repo.visit_state(cur, item.payload["visit_id"])
         return {known[0]} if known else set()
 
@@ -204,7 +217,7 @@ class PlannerAgent:
         for u in planned.unplanned:
             UNPLANNED.labels(reason=u["reason"], next_step=u["next_step"]).inc()
         last = touching[-1][0] if touching else None
-        cause = CAUSES.get(last.kind, "daily") if last else "daily"
+        cause = _cause(last)
         causation = last.id if last and last.kind != "followup" else None
         work["events"].append(route_event(planned, cause, now, causation, self.config))
 

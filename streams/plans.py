@@ -37,7 +37,7 @@ from streams.errors import LedgerRefused, TransientError
 __all__ = ["RouteStop", "WorkerRoute", "worker_route", "visit_owner", "connect", "ShiftRow", "VisitRow", "CurrentStop",
            "NewVisit", "StoredPlan", "fresh", "lock_team", "upsert_shift", "case_state", "open_visits",
            "visit_state", "update_visit", "team_shifts", "team_visits", "current_stops", "store_plans",
-           "mark_planned", "mark_unplanned", "previous_workers", "active_teams"]
+           "mark_planned", "mark_unplanned", "previous_workers", "active_teams", "cancel_case_visits", "case_teams"]
 PAGE = 500
 
 SHIFTS, VISITS = sql.Identifier("planning_shifts"), sql.Identifier("planning_visits")
@@ -172,6 +172,10 @@ INSERT_PLANS = sql.SQL(
     "INSERT INTO {} (plan_id, team_id, worker_id, shift_date, version, planned_at, is_current, stops, travel_minutes, "
     "service_minutes, solver) VALUES %s").format(PLANS)
 INSERT_STOPS = sql.SQL("INSERT INTO {} (plan_id, seq, visit_id, eta, departure, fixed) VALUES %s").format(STOPS)
+CANCEL_CASE_VISITS = sql.SQL(
+    "UPDATE {} SET status = 'cancelled', reason = %s, updated_at = now() WHERE case_id = %s AND visit_id <> %s "
+    "AND status IN ('open', 'planned') RETURNING team_id").format(VISITS)
+SELECT_CASE_TEAMS = sql.SQL("SELECT DISTINCT team_id FROM {} WHERE case_id = %s").format(VISITS)
 SELECT_PREVIOUS = sql.SQL(
     "SELECT DISTINCT ON (case_id) case_id, worker_id FROM {} WHERE case_id = ANY(%s) AND worker_id IS NOT NULL "
     "AND status IN ('started', 'completed', 'failed') ORDER BY case_id, COALESCE(finished_at, started_at) DESC "
@@ -375,3 +379,14 @@ def active_teams(cur, first: date, last: date) -> list[str]:
     """Teams with visits still to plan, or shifts in these days (the daily re-plan's work list)."""
     cur.execute(SELECT_ACTIVE_TEAMS, (first, last))
     return [r[0] for r in cur.fetchall()]
+
+
+def cancel_case_visits(cur, case_id: str, reason: str, keep: str = "") -> set[str]:
+    """Cancel a case's open and planned visits (but `keep`); the teams whose plans lose them."""
+    cur.execute(CANCEL_CASE_VISITS, (reason, case_id, keep))
+    return {r[0] for r in cur.fetchall()}
+
+
+def case_teams(cur, case_id: str) -> set[str]:
+    cur.execute(SELECT_CASE_TEAMS, (case_id,))
+    return {r[0] for r in cur.fetchall()}

@@ -128,10 +128,10 @@ def test_a_batch_plans_the_team_stores_routes_and_publishes_a_route_event(databa
     protected = team.case(PLACES[3], protected="confidential")
     batch = messages([shift(team, team.workers[0]), shift(team, team.workers[1]),
                       *[followup(team, c) for c in cases], followup(team, protected),
-                      followup(team, cases[0], kind="office_appointment"), b"{broken",
+                      followup(team, team.case(PLACES[4]), kind="office_appointment"), b"{broken",
                       {**followup(team, cases[1]), "team_id": None}])
     summary = asyncio.run(agent.process(batch))
-    assert summary.outcomes == {"ok": 6, "skipped": 1, "unparseable": 1, "rejected": 1}
+    assert summary.outcomes == {"ok": 7, "unparseable": 1, "rejected": 1}
     assert [dict(o.headers)["dlq_outcome"] for o in sent if o.topic == "dead"] == [b"unparseable", b"rejected"]
     [planned] = route_events(sent)
     assert planned["event_name"] == "route.planned" and check(planned).ok, check(planned).problems
@@ -243,3 +243,31 @@ def test_the_periodic_replan_offers_unplanned_visits_again_and_escalates_them_af
     assert changed["event_name"] == "route.changed" and changed["payload"]["cause"] == "daily"
     [escalated] = changed["payload"]["unplanned"]
     assert escalated["next_step"] == "escalate" and visit_rows(database_url, team)[waiting][1] == "escalated"
+
+
+def test_a_closed_case_or_a_newer_follow_up_cancels_the_open_visit(database_url, team):
+    agent, sent = make_agent(database_url)
+    closing, moving = team.case(PLACES[0]), team.case(PLACES[1])
+    first = followup(team, moving)
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, closing), first])))
+    assert len(plans.worker_route(database_url, team.workers[0], DAY).stops) == 2
+    sent.clear()
+    withdrawn = {**followup(team, closing, kind="withdrawn"), "team_id": None, "location_kind": None}
+    again = followup(team, moving, location_kind="home")
+    asyncio.run(agent.process(messages([withdrawn, again])))
+    rows = _visits_of(database_url, team)
+    assert rows[closing] == ("cancelled", f"the case was closed: follow-up {withdrawn['followup_id']}")
+    assert rows[first["followup_id"]] == ("cancelled", f"superseded by follow-up {again['followup_id']}")
+    route = plans.worker_route(database_url, team.workers[0], DAY)
+    assert [s.visit_id for s in route.stops] == [again["followup_id"]]
+    [changed] = route_events(sent)
+    assert changed["payload"]["cause"] == "visit_requested" and check(changed).ok
+
+
+def _visits_of(database_url, team: Team) -> dict[str, tuple[str, str]]:
+    """(status, reason) by visit id, and by case id for cases with one visit."""
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT visit_id, case_id, status, reason FROM planning_visits WHERE team_id = %s", (team.id,))
+        rows = cur.fetchall()
+    conn.close()
+    return {**{r[1]: (r[2], r[3]) for r in rows}, **{r[0]: (r[2], r[3]) for r in rows}}

@@ -44,10 +44,11 @@ def outcome(value) -> tuple[Outcome, list[str]]:
     return handled.outcome, [p.path for p in handled.problems]
 
 
-def test_stages_take_mobile_visits_shifts_and_visit_events_and_skip_the_rest():
+def test_stages_take_follow_ups_shifts_and_visit_events_and_skip_the_rest():
     assert outcome(followup()) == (Outcome.OK, [])
     assert outcome(shift_event()) == (Outcome.OK, [])
-    assert outcome(followup(kind="office_appointment"))[0] is Outcome.SKIPPED
+    withdrawn = followup(kind="withdrawn", team_id=None, location_kind=None)  # cancels the case's open visit
+    assert outcome(withdrawn) == (Outcome.OK, [])
     assert outcome({**shift_event(), "event_name": "case.opened"})[0] is Outcome.SKIPPED
     assert outcome(b"{not json")[0] is Outcome.UNPARSEABLE
 
