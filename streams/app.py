@@ -163,7 +163,8 @@ async def _wait_ready(offices: OfficeStatusTable) -> None:
 
 async def _process_or_exit(agent: RouterAgent | StatusCheckAgent, batch: list) -> None:
     messages = [Message(e.message.value, Origin(e.message.topic, e.message.partition, e.message.offset,
-                                                e.message.key), _replayed(e.message.headers)) for e in batch]
+                                                e.message.key), _replayed(e.message.headers), e.message.timestamp)
+                for e in batch]
     started = time.perf_counter()
     task = asyncio.ensure_future(agent.process(messages))
     try:

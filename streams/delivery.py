@@ -30,6 +30,7 @@ class Message:
     value: bytes | None
     origin: Origin
     replayed: bool = False  # an operator replayed it from the dead-letter topic (after a fix)
+    published_s: float | None = None  # its Kafka timestamp (seconds since the epoch), for the latency
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
     veiviser_stream_messages_total{agent, outcome}   messages handled, by outcome
     veiviser_stream_retries_total{agent, outcome}    batches retried after a transient failure (outcome: transient)
+    veiviser_pipeline_latency_seconds{agent}         an event's publish (its Kafka timestamp) to its decision
+                                                     committed and its follow-up acknowledged by Kafka
 
 Outcomes: ok, skipped, rejected, unparseable, failed (the stages' outcomes) and duplicate (a redelivered
 event the ledger had already recorded). Labels are bounded (agent names and outcomes; never a case id).
@@ -11,14 +13,31 @@ tests/unit/health/test_metric_names.py checks for the whole project (counters _t
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+import time
+from collections.abc import Iterable
 
-__all__ = ["MESSAGES", "RETRIES", "count"]
+from prometheus_client import Counter, Histogram
+
+__all__ = ["MESSAGES", "RETRIES", "PIPELINE_LATENCY", "count", "observe_latency"]
 
 MESSAGES = Counter("veiviser_stream_messages_total", "Messages handled by a stream agent, by outcome",
                    ["agent", "outcome"])
 RETRIES = Counter("veiviser_stream_retries_total", "Batches retried after a transient failure",
                   ["agent", "outcome"])
+
+
+PIPELINE_LATENCY = Histogram("veiviser_pipeline_latency_seconds",
+                             "Publish (Kafka timestamp) to decision committed and follow-up acknowledged",
+                             ["agent"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+
+
+def observe_latency(agent: str, published_s: Iterable[float | None], now_s: float | None = None) -> None:
+    """Observe now - publish time for each event (None: the message had no timestamp)."""
+    now_s = time.time() if now_s is None else now_s
+    histogram = PIPELINE_LATENCY.labels(agent=agent)
+    for published in published_s:
+        if published:
+            histogram.observe(max(0.0, now_s - published))
 
 
 def count(agent: str, outcome: str, n: int = 1) -> None:

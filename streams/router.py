@@ -27,6 +27,7 @@ from events.validation import check
 from geo.offices import OfficeBoard
 from geo.regions import Edition, edition_at, remember
 from geo.routing import Router
+from streams import metrics
 from streams.cases import CaseState
 from streams.delivery import Message, Send, Summary, deliver, on_retry
 from streams.errors import LedgerRefused
@@ -126,6 +127,8 @@ class RouterAgent:
         summary.followups = len(recorded.followups)
         await deliver(self.send, outputs, self.backoff, AGENT)
         summary.count(AGENT)
+        fresh = set(recorded.fresh)
+        metrics.observe_latency(AGENT, (raws[e].published_s for e in raws if e in fresh))
         return summary
 
     @staticmethod

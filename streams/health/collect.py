@@ -44,6 +44,9 @@ from streams.health.window import TP, GroupView, Snapshot, Window
 __all__ = ["Sampler", "KafkaReader", "check", "cluster_health", "LATENCY_EVERY_S"]
 
 log = logging.getLogger("veiviser.health")
+# faust workers join their groups with faust's own assignor metadata, which kafka-python cannot decode: it
+# warns with the whole binary blob at every sample. Harmless for us (members are counted, not decoded).
+logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
 LATENCY_EVERY_S = 30.0
 READ_WAIT_S = 2.0
 BOOTSTRAP_TIMEOUT_MS = 8_000

@@ -230,3 +230,24 @@ def test_a_replayed_event_whose_routing_failed_is_routed_again_once_the_code_is_
     from streams.history import case_history
 
     assert case_history(database_url, case).current is not None
+
+
+def test_each_new_event_observes_its_publish_to_committed_latency_once(database_url):
+    import time
+
+    from prometheus_client import REGISTRY
+
+    def observed():
+        labels = {"agent": "router"}
+        return (REGISTRY.get_sample_value("veiviser_pipeline_latency_seconds_count", labels) or 0,
+                REGISTRY.get_sample_value("veiviser_pipeline_latency_seconds_sum", labels) or 0)
+
+    agent, _sent = make_agent(database_url)
+    before_count, before_sum = observed()
+    published = time.time() - 2.0
+    batch = [replace(m, published_s=published) for m in messages([factory.opened(factory.case_id()) for _ in range(3)])]
+    asyncio.run(agent.process(batch))
+    count, total = observed()
+    assert count - before_count == 3 and 6.0 <= total - before_sum < 60
+    asyncio.run(agent.process(batch))  # redelivered: duplicates observe nothing
+    assert observed()[0] == count
