@@ -12,7 +12,7 @@ Failed when the broker did not acknowledge in time (safe to retry: the event id 
 
 from __future__ import annotations
 
-from collections import deque
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from events import topics
 from events.errors import PublishError
 from events.problems import Problem
+from events.streaming import ChunkedStream
 from events.validation import Verdict, accepted_bytes, check
 
 __all__ = ["Accepted", "Rejected", "Failed", "Result", "Prepared", "prepare", "headers_of", "Publisher",
@@ -155,21 +156,23 @@ class Publisher:
         sent = iter(self.send_prepared(sendable))
         return [next(sent) if isinstance(p, Prepared) else p for p in prepared]
 
-    def publish_stream(self, events: Iterable[Any], window: int = 20_000, chunk: int = 5000) -> Iterator[Result]:
+    def publish_stream(self, events: Iterable[Any], window: int = 20_000, chunk: int = 5000,
+                       max_delay_s: float = 0.05) -> Iterator[Result]:
         """Check and send events as they come, yielding one result per event in order.
 
         Unlike publish_batch it does not wait for acknowledgements batch by batch: up to `window` events
-        are in flight, so a long file or a simulator keeps the producer busy. Events are checked `chunk`
-        at a time and then sent in one tight loop, which lets the producer fill large record batches."""
-        pending: deque[tuple[Prepared | Rejected, Any]] = deque()
-        for group in _chunks(events, chunk):
-            prepared = [prepare(event, self.producing_system, self.topic_map) for event in group]
-            pending.extend((item, self._send(item) if isinstance(item, Prepared) else None) for item in prepared)
-            while pending and (len(pending) > window or _settled(pending[0][1])):
-                yield _result(*pending.popleft(), self.timeout_s)
-        self._producer.flush(timeout=self.timeout_s)
-        while pending:
-            yield _result(*pending.popleft(), self.timeout_s)
+        are in flight, so a long file or a simulator keeps the producer busy. Events are checked and sent
+        a chunk at a time, in one tight send loop that lets the producer fill large record batches; a chunk
+        goes out when it holds `chunk` events or when its first event has waited `max_delay_s`, also while
+        the source is still waiting for its next event (a paced stream goes out promptly)."""
+        stream = ChunkedStream(self._prepare_and_send, functools.partial(_result, timeout_s=self.timeout_s),
+                               _settled, chunk, max_delay_s)
+        yield from stream.run(events, window, self.flush)
+
+    def _prepare_and_send(self, events: list[Any]) -> list[tuple[Prepared | Rejected, Any]]:
+        self._partitions.refresh()
+        prepared = [prepare(event, self.producing_system, self.topic_map) for event in events]
+        return [(item, self._send(item) if isinstance(item, Prepared) else None) for item in prepared]
 
     def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
         """Send checked messages in order and wait for their acknowledgements."""
@@ -247,17 +250,6 @@ class Partitions:
             self._counts[topic] = len(found)
             self._known = {k: v for k, v in self._known.items() if k[0] != topic}
         return found
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    group: list[Any] = []
-    for item in items:
-        group.append(item)
-        if len(group) >= size:
-            yield group
-            group = []
-    if group:
-        yield group
 
 
 def _settled(future: Any) -> bool:

@@ -101,17 +101,16 @@ def simulate(settings: Settings, count: int, rate: float | None, seed: int, out:
                     progress.advance(task)
             console.print(f"wrote {count} events to {out}")
             return
-        outcome = _simulate_publish(settings, events, rate, lambda n: progress.advance(task, n))
+        outcome = _simulate_publish(settings, events, lambda n: progress.advance(task, n))
     console.print(f"published: {outcome['accepted']} accepted, {outcome['other']} not accepted")
 
 
-def _simulate_publish(settings: Settings, events, rate: float | None, advance) -> dict[str, int]:
+def _simulate_publish(settings: Settings, events, advance) -> dict[str, int]:
     from events.publisher import Accepted
 
     outcome = {"accepted": 0, "other": 0}
-    chunk = 5000 if rate is None else max(1, min(1000, int(rate / 10)))
-    with _publisher(settings) as publisher:
-        for result in publisher.publish_stream(events, chunk=chunk):
+    with _publisher(settings) as publisher:  # a paced stream goes out promptly (publish_stream's max_delay_s)
+        for result in publisher.publish_stream(events):
             outcome["accepted" if isinstance(result, Accepted) else "other"] += 1
             advance(1)
     return outcome

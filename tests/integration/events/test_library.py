@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -77,3 +78,33 @@ def test_an_unreachable_broker_is_a_clear_error_naming_the_address_and_the_fix()
 
     with pytest.raises(PublishError, match=r"127\.0\.0\.1:1 .*veiviser up"):
         Publisher("127.0.0.1:1", timeout_s=2, max_block_ms=2000, bootstrap_timeout_ms=2000)
+
+
+def test_a_paced_stream_reaches_the_broker_event_by_event(bootstrap_servers, new_topic):
+    """A slow office system (one event now and then) is not held until a chunk of 5,000 fills: before the
+    source gives its next event, the previous one can be read from the topic."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    case_topic = new_topic(partitions=3)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    partitions = [TopicPartition(case_topic, p) for p in range(3)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    seen: list[bytes] = []
+    latencies: list[float] = []
+
+    def paced_source():
+        for e in _case_events("case-P1", 4):
+            yield e
+            started = time.monotonic()
+            while e["event_id"].encode() not in seen and time.monotonic() - started < 15:
+                seen.extend(dict(r.headers)["event_id"] for rs in consumer.poll(timeout_ms=200).values() for r in rs)
+            latencies.append(time.monotonic() - started)
+
+    try:
+        with Publisher(bootstrap_servers, topic_map={topics.CASE_EVENTS: case_topic}) as publisher:
+            results = list(publisher.publish_stream(paced_source()))
+    finally:
+        consumer.close()
+    assert all(isinstance(r, Accepted) for r in results) and len(results) == 4
+    assert len(seen) == 4 and max(latencies) < 5, latencies  # seconds; held events would wait the full 15 s
