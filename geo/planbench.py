@@ -10,6 +10,7 @@ problem and ONE travel matrix (geo's travel model) are built; then, alternating 
              level 5, as many threads as cores; no continuity, no decoding)
     nn       geo.baseline.nearest_neighbour on the same problem and matrix
 Solve time is the median over the rounds; travel is the total of the routes (minutes; VROOM is deterministic).
+The last default size spreads 60 visits over three days of three workers (multi-day: shifts as vehicles).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from geo.vrp import build_problem, direct_vroom, route_cost, solve, travel_matri
 
 __all__ = ["Place", "Figures", "scenario", "run_plan_bench", "SIZES"]
 
-SIZES = ((20, 3), (60, 6), (150, 10))
+SIZES = ((20, 3, 1), (60, 6, 1), (150, 10, 1), (60, 3, 3))  # visits, workers, days
 DIRECT_LEVEL = 5
 CORES = max(1, min(4, os.cpu_count() or 1))
 KINDS = (("home", 0.6), ("work", 0.25), ("school", 0.15))
@@ -47,6 +48,7 @@ class Place:
 class Figures:
     visits: int
     workers: int
+    days: int
     matrix_s: float
     solve_s: dict[str, float]  # planner / direct / nn: median seconds
     travel_min: dict[str, float]
@@ -55,13 +57,15 @@ class Figures:
 
 
 def scenario(places: Sequence[Place], visits: int, workers: int, day: date, seed: int = 7,
-             repeat_share: float = 0.2, duration_min: int = 30) -> tuple[list[Visit], list[Shift]]:
+             repeat_share: float = 0.2, duration_min: int = 30, days: int = 1) -> tuple[list[Visit], list[Shift]]:
+    """Visits that may take place on any of `days` weekdays from `day`; each worker has a shift each day."""
     rng = random.Random(seed)
     weights = [p.weight for p in places]
     bases = sorted(places, key=lambda p: -p.weight)[:workers]
     worker_ids = [f"w{k:02d}" for k in range(workers)]
-    shifts = [Shift(w, day, time(8), time(16), b.lon, b.lat) for w, b in zip(worker_ids, _cycle(bases, workers),
-                                                                             strict=True)]
+    dates = [day + timedelta(days=i) for i in range(days)]
+    shifts = [Shift(w, d, time(8), time(16), b.lon, b.lat) for d in dates
+              for w, b in zip(worker_ids, _cycle(bases, workers), strict=True)]
     out = []
     for i in range(visits):
         place = rng.choices(places, weights)[0]
@@ -69,7 +73,7 @@ def scenario(places: Sequence[Place], visits: int, workers: int, day: date, seed
         kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
         young, complex_needs = rng.random() < 0.3, rng.random() < 0.2
         previous = rng.choice(worker_ids) if rng.random() < repeat_share else None
-        out.append(Visit(f"v{i:04d}", f"case-{i:04d}", lon, lat, kind, day, day, duration_min,
+        out.append(Visit(f"v{i:04d}", f"case-{i:04d}", lon, lat, kind, day, dates[-1], duration_min,
                          priority=visit_priority(young, complex_needs), previous_worker=previous))
     return out, shifts
 
@@ -83,14 +87,14 @@ def _jitter(rng: random.Random, place: Place) -> tuple[float, float]:
     return place.lon + dx, place.lat + dy
 
 
-def run_plan_bench(places: Sequence[Place], sizes: Sequence[tuple[int, int]] = SIZES, rounds: int = 3,
+def run_plan_bench(places: Sequence[Place], sizes: Sequence[tuple[int, int, int]] = SIZES, rounds: int = 3,
                    day: date | None = None, say: Callable[[str], None] = lambda _t: None) -> list[Figures]:
     day = day or _next_monday()
-    return [_one(places, n, w, day, rounds, say) for n, w in sizes]
+    return [_one(places, n, w, d, day, rounds, say) for n, w, d in sizes]
 
 
-def _one(places, visits: int, workers: int, day: date, rounds: int, say) -> Figures:
-    vs, shifts = scenario(places, visits, workers, day)
+def _one(places, visits: int, workers: int, days: int, day: date, rounds: int, say) -> Figures:
+    vs, shifts = scenario(places, visits, workers, day, days=days)
     options = PlanOptions(threads=CORES)
     problem = build_problem(vs, shifts, options)
     started = clock.perf_counter()
@@ -101,7 +105,7 @@ def _one(places, visits: int, workers: int, day: date, rounds: int, say) -> Figu
     for r in range(rounds):
         for name, run in (("planner", lambda: solve(problem, matrix)), ("direct", lambda: direct_vroom(problem, matrix, DIRECT_LEVEL, CORES)),
                           ("nn", lambda: nearest_neighbour(problem, matrix))):
-            say(f"{visits} visits / {workers} workers: {name}, round {r + 1} of {rounds}")
+            say(f"{visits} visits / {workers} workers / {days} day(s): {name}, round {r + 1} of {rounds}")
             started = clock.perf_counter()
             results[name] = run()
             times[name].append(clock.perf_counter() - started)
@@ -111,7 +115,7 @@ def _one(places, visits: int, workers: int, day: date, rounds: int, say) -> Figu
     planned = {"planner": sum(len(x.stops) for x in planner.routes),
                "direct": visits - len(direct["unassigned"]) - len(problem.precluded),
                "nn": sum(len(x.stops) for x in nn.routes)}
-    return Figures(visits, workers, matrix_s, {k: statistics.median(v) for k, v in times.items()}, travel, planned,
+    return Figures(visits, workers, days, matrix_s, {k: statistics.median(v) for k, v in times.items()}, travel, planned,
                    planner.continuity)
 
 

@@ -70,14 +70,14 @@ def _day_figures(rounds: int, say):
 def _day_table(figures):
     from rich.table import Table
 
-    table = Table("visits / workers", "planned p / d / nn", "travel min planner", "direct", "nn",
+    table = Table("visits / workers / days", "planned p / d / nn", "travel min planner", "direct", "nn",
                   "planner / direct travel", "solve s planner", "direct", "nn", "planner / direct time",
                   "continuity", "matrix s",
-                  title=f"veiviser bench plan: one day, Nordland places within {TEAM_RADIUS_KM:.0f} km of Bodø "
+                  title=f"veiviser bench plan: field days, Nordland places within {TEAM_RADIUS_KM:.0f} km of Bodø "
                         "(30-min visits, 08-16 shifts, 20 % repeat visits)")
     for f in figures:
         t, s, n = f.travel_min, f.solve_s, f.planned
-        table.add_row(f"{f.visits} / {f.workers}", f"{n['planner']} / {n['direct']} / {n['nn']}",
+        table.add_row(f"{f.visits} / {f.workers} / {f.days}", f"{n['planner']} / {n['direct']} / {n['nn']}",
                       f"{t['planner']:.0f}", f"{t['direct']:.0f}", f"{t['nn']:.0f}",
                       f"{t['planner'] / t['direct']:.3f}" if t["direct"] else "-", f"{s['planner']:.3f}",
                       f"{s['direct']:.3f}", f"{s['nn']:.4f}", f"{s['planner'] / s['direct']:.2f}",
