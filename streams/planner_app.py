@@ -4,6 +4,7 @@
     veiviser.field-shifts.v1 ┼─▶ agent "planner" (concurrency 1) ──▶ veiviser.route-plans.v1 (key = team id)
     veiviser.visit-events.v1 ┘        │                          └─▶ veiviser.dead-letter.v1 (origin in headers)
                                       └──▶ PostgreSQL (streams.plans; reads the ledger's case state)
+    timer (VEIVISER_PLANNER_REPLAN_EVERY_S) ──▶ every active team re-planned (offered again / escalated)
 
 Batches as in streams.app: acknowledged only after the body returned (stored and sent); a body that breaks
 exits the worker without acknowledging (the batch is redelivered and the planner dedupes by id).
@@ -114,9 +115,15 @@ def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
         async for batch in messages.take_events(settings.batch_size, within=settings.batch_within_s):
             await _process_or_exit(agent, batch)
 
-    @app.timer(settings.replan_every_s, on_leader=True)
+    # every planner worker ticks (faust's leader election needs the leader topic, disabled as in streams.app);
+    # the per-team advisory lock serialises workers, so several only re-plan a team twice
+    @app.timer(settings.replan_every_s)
     async def daily() -> None:
-        summary = await agent.tick()
+        try:
+            summary = await agent.tick()
+        except Exception:  # noqa: BLE001 - keep the worker consuming; the next tick tries again
+            log.exception("planner: the periodic re-plan failed")
+            return
         log.info("planner: periodic re-plan sent %d route event(s)", summary.followups)
 
     return wiring
