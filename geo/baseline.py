@@ -13,7 +13,7 @@ import time as clock
 import numpy as np
 
 from geo.planning import Plan, Route, Stop
-from geo.vrp import Problem, _diagnose_all
+from geo.vrp import Problem, _diagnose_all, _travel_left
 
 __all__ = ["nearest_neighbour"]
 
@@ -28,7 +28,7 @@ def nearest_neighbour(problem: Problem, matrix: np.ndarray) -> Plan:
 
 def _fill(problem: Problem, matrix: np.ndarray, k: int, left: set[int]) -> Route:
     here, now = problem.veh_start[k], problem.veh_window[k][0]
-    end, closes, limit = problem.veh_end[k], problem.veh_window[k][1], problem.veh_max_travel[k]
+    end, closes, limit = problem.veh_end[k], problem.veh_window[k][1], _travel_left(problem, matrix, k)
     travel, service, stops = 0, 0, []
     while True:
         best = None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from geo.errors import GeoInputError
 from geo.planning import PlanOptions, Reason, Route, Shift, Stop, Unplanned, Visit
 from geo.windows import day_windows
 
@@ -108,8 +109,6 @@ def _check_unique(ids: list[str], what: str) -> None:
     seen = set()
     for i in ids:
         if i in seen:
-            from geo.errors import GeoInputError
-
             raise GeoInputError(f"{what} {i!r} is given twice; give each once")
         seen.add(i)
 
@@ -170,7 +169,7 @@ def _vroom_input(problem: Problem, matrix: np.ndarray, continuity: bool):
     inp.set_durations_matrix(profile="car", matrix_input=np.ascontiguousarray(matrix, dtype=np.uint32))
     vehicles = [vroom.Vehicle(k + 1, start=problem.veh_start[k], end=problem.veh_end[k],
                               time_window=vroom.TimeWindow(*problem.veh_window[k]), skills=problem.veh_skills[k],
-                              max_travel_time=problem.veh_max_travel[k],
+                              max_travel_time=_travel_left(problem, matrix, k),
                               costs=vroom.VehicleCosts(per_hour=problem.veh_per_hour[k]))
                 for k in range(len(problem.shifts))]
     jobs = []
@@ -186,6 +185,12 @@ def _vroom_input(problem: Problem, matrix: np.ndarray, continuity: bool):
     if jobs:
         inp.add_job(jobs)
     return inp
+
+
+def _travel_left(problem: Problem, matrix: np.ndarray, k: int) -> int | None:
+    """The route length limit less the travel to the fixed stops already made."""
+    limit = problem.veh_max_travel[k]
+    return None if limit is None else max(0, limit - _fixed_travel(problem, matrix, problem.shifts[k]))
 
 
 def direct_vroom(problem: Problem, matrix: np.ndarray, exploration: int | None = None, threads: int | None = None) -> dict:
@@ -309,7 +314,7 @@ def _reason(problem: Problem, matrix: np.ndarray, j: int) -> Unplanned:
 def _reachable(problem: Problem, matrix: np.ndarray, j: int, k: int) -> bool:
     loc, (opens, closes) = problem.job_loc[j], problem.veh_window[k]
     there, back = int(matrix[problem.veh_start[k], loc]), int(matrix[loc, problem.veh_end[k]])
-    limit = problem.veh_max_travel[k]
+    limit = _travel_left(problem, matrix, k)
     if limit is not None and there + back > limit:
         return False
     for a, b in problem.job_windows[j]:

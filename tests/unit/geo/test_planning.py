@@ -369,3 +369,14 @@ def test_solomon_errors_name_the_line_and_the_format():
 
 def _at(day: date, hour: int, minute: int) -> datetime:
     return datetime.combine(day, time(hour, minute), OSLO)
+
+
+def test_the_route_length_limit_counts_the_travel_to_fixed_stops_already_made():
+    done = visit("done", 50)  # 50 km out: 50 minutes of a 120-minute limit used
+    fixed = (FixedStop("done", done.lon, done.lat, _at(MON, 9, 0), _at(MON, 9, 45)),)
+    # 'further' (80 km out) costs 30 + 80 = 110 more from the fixed stop: within 120 on its own, but 160 in all
+    result = run([done, visit("further", 80)], [shift("w1", max_route_min=120, fixed=fixed)])
+    assert [(u.visit_id, u.reason) for u in result.unplanned] == [("further", Reason.OUT_OF_REACH)]
+    assert result.routes[0].travel_min == pytest.approx(100, abs=0.5)  # out to the fixed stop and back
+    nearer = run([done, visit("nearer", 45)], [shift("w1", max_route_min=120, fixed=fixed)])
+    assert nearer.assignments() == {"nearer": ("w1", MON)}  # 5 + 45 more: 100 in all
