@@ -144,10 +144,11 @@ class PlannerAgent:
         today = now.astimezone(TZ).date()
         work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "new": 0, "duplicate": 0}
         with repo.connect(self.database_url) as conn, conn.cursor() as cur:
-            new = repo.fresh(cur, self.config.consumer, [item.id for item, _ in items])
+            new = repo.fresh(cur, self.config.consumer, list(dict.fromkeys(item.id for item, _ in items)))
             teams: dict[str, list[tuple[Item, Message]]] = {}
             for item, message in items:
                 touched = self._apply(cur, item, message, item.id in new, today, work)
+                new.discard(item.id)  # a second copy in the same batch is a duplicate
                 for team in sorted(touched):
                     teams.setdefault(team, []).append((item, message))
             for team, touching in sorted(teams.items()):

@@ -202,6 +202,21 @@ def test_unplanned_visits_are_escalated_after_the_wait(database_url, team):
     assert visit_rows(database_url, team)[far][1] == "escalated"
 
 
+def test_a_copy_in_the_same_batch_is_applied_once(database_url, team):
+    agent, sent = make_agent(database_url)
+    case = team.case(PLACES[0])
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, case)])))
+    stop = plans.worker_route(database_url, team.workers[0], DAY).stops[0]
+    failed = visit_event("visit.failed", stop.visit_id, case, team.workers[0], attempted_at=NOW.isoformat(),
+                         reason="not_at_home")
+    summary = asyncio.run(agent.process(messages([failed, failed])))
+    assert summary.outcomes == {"ok": 1, "duplicate": 1}
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT attempts FROM planning_visits WHERE visit_id = %s", (stop.visit_id,))
+        assert cur.fetchone() == (1,)
+    conn.close()
+
+
 def test_a_redelivered_batch_changes_nothing_but_sends_the_route_event_again(database_url, team):
     agent, sent = make_agent(database_url)
     batch = messages([shift(team, team.workers[0]), followup(team, team.case(PLACES[0]))])
