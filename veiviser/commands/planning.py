@@ -105,6 +105,38 @@ def _solomon(console, path: Path) -> None:
     console.print(table)
 
 
+class RouteNotFound(StreamError):
+    """No stored route for that worker and date."""
+
+
+@click.command(name="route", help="A field worker's current route for a date, as the planner stored it: stops in "
+               "order with estimated arrival, visit, case, location kind, purpose and status.")
+@click.argument("worker_id")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (default: today)")
+@click.pass_obj
+def show_route(settings: Settings, worker_id: str, day) -> None:
+    from datetime import date
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from infra.stack import endpoints
+    from streams.plans import worker_route
+
+    when = day.date() if day else date.today()
+    found = worker_route(endpoints(settings).database_url, worker_id, when)
+    if found is None:
+        raise RouteNotFound(f"no route stored for worker {worker_id!r} on {when}; check the worker id and the date, "
+                            "and that `veiviser worker planner` has consumed the worker's shift")
+    table = Table("seq", "eta", "departure", "visit", "case", "kind", "purpose", "status", title=(
+        f"{worker_id} on {when} (team {found.team_id}, plan version {found.version})"))
+    for s in found.stops:
+        table.add_row(str(s.seq), f"{s.eta.astimezone():%H:%M}", f"{s.departure.astimezone():%H:%M}", s.visit_id,
+                      s.case_id, s.location_kind, s.purpose, s.status + (" (fixed)" if s.fixed else ""))
+    Console().print(table)
+
+
 def register(cli: click.Group, bench: click.Group) -> None:
     subgroup(cli, "worker", "Run a stream worker (several share the partitions of a group).").add_command(planner)
+    subgroup(cli, "field", "Field visits as planned.").add_command(show_route)
     bench.add_command(bench_plan)

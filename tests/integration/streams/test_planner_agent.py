@@ -286,3 +286,18 @@ def _visits_of(database_url, team: Team) -> dict[str, tuple[str, str]]:
         rows = cur.fetchall()
     conn.close()
     return {**{r[1]: (r[2], r[3]) for r in rows}, **{r[0]: (r[2], r[3]) for r in rows}}
+
+
+def test_veiviser_field_route_prints_the_stored_route(database_url, team, capsys, monkeypatch):
+    from veiviser.cli import main
+
+    agent, _ = make_agent(database_url)
+    case = team.case(PLACES[0])
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, case)])))
+    monkeypatch.setenv("COLUMNS", "250")
+    main(["field", "route", team.workers[0], "--day", DAY.isoformat()])
+    out = capsys.readouterr().out
+    assert case in out and "planned" in out and "guidance" in out
+    with pytest.raises(SystemExit) as missing:
+        main(["field", "route", team.workers[0], "--day", "2031-01-01"])
+    assert missing.value.code == 2 and "no route stored" in "".join(capsys.readouterr())
