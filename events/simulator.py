@@ -52,8 +52,17 @@ def places() -> tuple[Place, ...]:
 
 @functools.cache
 def offices() -> tuple[str, ...]:
-    with (DATA / "offices.csv").open(encoding="utf-8") as handle:
-        return tuple(r["office_id"] for r in csv.DictReader(handle))
+    """The NAV units (office ids) with a service point in geo's shipped registry (geo/data/offices.yaml):
+    one source for the simulator and the router, so every simulated office is one the router knows. Units
+    without a NAV unit number (geo names them K<municipality>) cannot be named in an event and are left out."""
+    import re
+
+    from events import contract
+    from geo.offices import load_registry
+
+    unit_number = re.compile(contract.schema("common")["definitions"]["office_id"]["pattern"])
+    units = {point.unit for point in load_registry().points.values()}
+    return tuple(sorted(u for u in units if unit_number.fullmatch(u)))
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,22 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                         "completed_at": "2026-11-24T11:00:00+01:00"},
     "visit.failed": {"case_id": CASE, "visit_id": "v-2", "worker_id": "fw-001",
                      "attempted_at": "2026-11-24T12:00:00+01:00", "reason": "not_at_home"},
+    "visit.started": {"case_id": CASE, "visit_id": "v-1", "worker_id": "fw-001",
+                      "started_at": "2026-11-24T10:30:00+01:00"},
 }
-KEYS = {"office.status_changed": "1837", "field_worker.shift_scheduled": "fw-001:2026-11-24"}
+ROUTE_PLAN = {
+    "team_id": "team-1841", "days": ["2026-11-24"], "planned_at": "2026-11-23T18:00:00+01:00", "solver": "vroom",
+    "routes": [{"worker_id": "fw-001", "shift_date": "2026-11-24", "plan_id": "5f0c3e0a-1f1e-4c55-9d1a-2b8f6f1d7c10",
+                "version": 1, "travel_minutes": 42.5,
+                "stops": [{"seq": 1, "visit_id": "v-1", "case_id": CASE, "eta": "2026-11-24T10:30:00+01:00",
+                           "departure": "2026-11-24T11:15:00+01:00", "location_kind": "home", "fixed": False}]}],
+    "unplanned": [{"visit_id": "v-9", "case_id": "case-2026-0009", "reason": "no_capacity", "next_step": "offer_again",
+                   "next_offer": "2026-11-25"}],
+}
+PAYLOADS["route.planned"] = ROUTE_PLAN
+PAYLOADS["route.changed"] = {**ROUTE_PLAN, "cause": "visit_cancelled"}
+KEYS = {"office.status_changed": "1837", "field_worker.shift_scheduled": "fw-001:2026-11-24",
+        "route.planned": "team-1841", "route.changed": "team-1841"}
 
 # One way to break each event, and the field path the problem must name.
 BREAKS: dict[str, tuple[str, Any, str]] = {
@@ -59,6 +73,9 @@ BREAKS: dict[str, tuple[str, Any, str]] = {
     "field_worker.shift_scheduled": ("shift_date", "2026-13-01", "payload.shift_date"),
     "visit.completed": ("visit_id", None, "payload.visit_id"),
     "visit.failed": ("reason", "dog", "payload.reason"),
+    "visit.started": ("started_at", "2026-11-24T25:00:00+01:00", "payload.started_at"),
+    "route.planned": ("days", [], "payload.days"),
+    "route.changed": ("cause", "whim", "payload.cause"),
 }
 
 

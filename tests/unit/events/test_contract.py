@@ -22,8 +22,8 @@ REQUIRED_EVENTS = {
 
 
 def test_the_contract_defines_every_event_the_issue_asks_for():
-    assert set(contract.event_names()) == REQUIRED_EVENTS
-    assert set(PAYLOADS) == REQUIRED_EVENTS
+    assert set(contract.event_names()) >= REQUIRED_EVENTS
+    assert set(PAYLOADS) == set(contract.event_names())  # every event has a valid (and a broken) example
 
 
 @pytest.mark.parametrize("path", sorted(contract.SCHEMAS.glob("*/v*.json")), ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -10,7 +10,7 @@ import pytest
 from events import contract
 from events.models import MODELS, new_event
 from events.validation import check
-from tests.unit.events.examples import PAYLOADS, event
+from tests.unit.events.examples import event
 
 pytestmark = pytest.mark.unit
 
@@ -96,7 +96,18 @@ def _merged_file_schema(name: str) -> dict:
     return merged
 
 
-@pytest.mark.parametrize("name", sorted(PAYLOADS))
+# Models are for office systems building events in Python; events Veiviser itself produces (route.planned,
+# route.changed by the planner, visit.started by the field service) have schemas and examples but no model.
+MODELLED = sorted(name for name, _ in MODELS)
+
+
+def test_every_event_office_systems_send_has_a_model():
+    from tests.unit.events.test_contract import REQUIRED_EVENTS
+
+    assert set(MODELLED) >= REQUIRED_EVENTS
+
+
+@pytest.mark.parametrize("name", MODELLED)
 def test_model_and_schema_agree_field_by_field(name):
     model_schema = MODELS[(name, 1)].model_json_schema()
     differences = _compare(_merged_file_schema(name), contract.schema(name), model_schema, model_schema, name)
@@ -111,7 +122,7 @@ def test_the_comparison_notices_a_disagreement():
     assert _compare(file_schema, contract.schema("case.closed"), model_schema, model_schema, "x")
 
 
-@pytest.mark.parametrize("name", sorted(PAYLOADS))
+@pytest.mark.parametrize("name", MODELLED)
 def test_round_trip_dict_model_json_is_lossless_and_schema_valid(name):
     original = event(name)
     model = MODELS[(name, 1)].model_validate(original)

@@ -29,10 +29,12 @@ def test_every_simulated_event_is_valid(stream):
     assert [e["event_name"] for e in stream if not check(e).ok] == []
 
 
-def test_it_exercises_every_event_of_the_contract(stream):
-    from events import contract
+def test_it_exercises_every_event_office_systems_send(stream):
+    """Every event of the issue's list; later events come from Veiviser itself (route.planned/changed by
+    the planner, visit.started by the field staff service), not from office systems."""
+    from tests.unit.events.test_contract import REQUIRED_EVENTS
 
-    assert set(Counter(e["event_name"] for e in stream)) == set(contract.event_names())
+    assert set(Counter(e["event_name"] for e in stream)) == REQUIRED_EVENTS
 
 
 def test_appointments_of_a_case_follow_their_lifecycle(stream):
@@ -79,3 +81,17 @@ def test_paced_keeps_the_rate_and_refuses_nonsense():
     assert time.monotonic() - started >= 4 / 50
     with pytest.raises(SimulatorError, match="rate"):
         list(paced([1], rate=0))
+
+
+def test_every_simulated_office_is_one_the_router_knows(stream):
+    """Office status events and office bookings name NAV units of geo's registry, so the router applies
+    every status change (none skipped as unknown) and books against a real service point."""
+    from geo.offices import load_registry
+    from streams.routing import status_events
+
+    registry = load_registry()
+    statuses = [e for e in stream if e["event_name"] == "office.status_changed"]
+    booked = {e["payload"]["office_id"] for e in stream if "office_id" in e["payload"]}
+    assert len({e["payload"]["office_id"] for e in statuses}) >= 20
+    assert [e["payload"]["office_id"] for e in statuses if not status_events(e, registry)] == []
+    assert booked <= {point.unit for point in registry.points.values()}
