@@ -16,12 +16,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
-from streams.app import FOLLOWUPS, _brokers, _process_or_exit, _sender
-from streams.errors import SettingsProblem
+from streams import worker
+from streams.app import FOLLOWUPS
 from streams.fieldplan import PlannerConfig
 from streams.planner import AGENT, PlannerAgent
 from streams.retry import Backoff
@@ -74,13 +74,7 @@ class PlannerSettings(BaseSettings):
 
 def load_planner_settings() -> PlannerSettings:
     """Read VEIVISER_PLANNER_* once; a bad value raises SettingsProblem naming the variable and the fix."""
-    try:
-        return PlannerSettings()
-    except ValidationError as exc:
-        lines = [f"  VEIVISER_PLANNER_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
-                 for e in exc.errors()]
-        raise SettingsProblem("bad planner configuration:\n" + "\n".join(lines)
-                              + "\nFix the variable or unset it for the default.") from None
+    return worker.load(PlannerSettings, "VEIVISER_PLANNER_", "planner")
 
 
 @dataclass
@@ -94,16 +88,10 @@ class PlannerWiring:
 def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
                       settings: PlannerSettings | None = None) -> PlannerWiring:
     """Build the planner app: faust app, the three source topics, the agent. Starts nothing."""
-    import faust
-
     settings = settings or load_planner_settings()
-    app = faust.App(settings.group, broker=_brokers(bootstrap_servers), value_serializer="raw",
-                    key_serializer="raw", web_enabled=False, datadir=data_dir, store="memory://",
-                    consumer_auto_offset_reset="earliest", topic_replication_factor=settings.replication_factor,
-                    topic_disable_leader=True, producer_acks=-1, stream_wait_empty=False,
-                    broker_session_timeout=settings.session_timeout_s,
-                    broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3))
-    agent = PlannerAgent(database_url, _sender(app), settings.config(), route_plans_topic=settings.route_plans_topic,
+    app = worker.faust_app(settings.group, bootstrap_servers, data_dir, settings.replication_factor,
+                           settings.session_timeout_s)
+    agent = PlannerAgent(database_url, worker.sender(app), settings.config(), route_plans_topic=settings.route_plans_topic,
                          dead_letter_topic=settings.dead_letter_topic,
                          backoff=Backoff(settings.retry_first_s, settings.retry_max_s))
     wiring = PlannerWiring(app, settings, database_url, agent)
@@ -113,7 +101,7 @@ def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
     @app.agent(source, name=AGENT, concurrency=1)
     async def plan(messages):
         async for batch in messages.take_events(settings.batch_size, within=settings.batch_within_s):
-            await _process_or_exit(agent, batch)
+            await worker.process_or_exit(agent, batch)
 
     # every planner worker ticks (faust's leader election needs the leader topic, disabled as in streams.app);
     # the per-team advisory lock serialises workers, so several only re-plan a team twice
@@ -131,13 +119,4 @@ def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
 
 def run_planner(wiring: PlannerWiring, loglevel: str = "warning") -> None:
     """Apply the migrations, then run the planner until stopped (SIGTERM/SIGINT stop it cleanly)."""
-    from faust.worker import Worker
-
-    from infra.migrations import apply_migrations
-
-    apply_migrations(wiring.database_url)
-    if wiring.settings.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(wiring.settings.metrics_port)
-    Worker(wiring.app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
+    worker.run(wiring.app, wiring.database_url, wiring.settings.metrics_port, loglevel)
