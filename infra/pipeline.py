@@ -3,7 +3,7 @@ project as child processes beside the running stack, and the simulated office sy
 
     simulator ─▶ Kafka ─▶ router worker ─▶ follow-ups ─▶ planner worker ─▶ route plans
                    ▲                         │
-    intake (8081) ─┘   field page (8083) ◀───┘ visits     operators console (8084)   health worker (9108)
+    intake (8081) ─┘   field page (8083) ◀───┘ visits     operators console (8084)   metrics: 9108-9110
 
 Services need bearer tokens and have no default ones. When the environment names none, `dev_tokens` makes
 random ones for this run (one per simulated field worker, an office system, an operator), keeps them in
@@ -43,14 +43,17 @@ class Part:
     argv: tuple[str, ...]
     url: str = ""  # where a person or a scraper reaches it
     delay_s: float = 0.0  # started this long after the others (the simulator waits for the workers)
+    env: tuple[tuple[str, str], ...] = ()  # its own settings on top of the run's environment
 
 
 def parts(events: int, rate: float, seed: int, simulate: bool = True) -> list[Part]:
     """What runs, in start order."""
     found = [
-        Part("router", (VEIVISER, "worker", "router", "--loglevel", "info")),
-        Part("planner", (VEIVISER, "worker", "planner", "--loglevel", "info")),
-        Part("health", (VEIVISER, "worker", "health", "--metrics-port", "9108"), "http://127.0.0.1:9108/metrics"),
+        Part("router", (VEIVISER, "worker", "router", "--loglevel", "info"), "http://127.0.0.1:9108/metrics",
+             env=(("VEIVISER_STREAMS_METRICS_PORT", "9108"),)),
+        Part("planner", (VEIVISER, "worker", "planner", "--loglevel", "info"), "http://127.0.0.1:9110/metrics",
+             env=(("VEIVISER_PLANNER_METRICS_PORT", "9110"),)),
+        Part("health", (VEIVISER, "worker", "health", "--metrics-port", "9109"), "http://127.0.0.1:9109/metrics"),
         Part("intake", (VEIVISER, "serve", "intake"), "http://127.0.0.1:8081/docs"),
         Part("field", (VEIVISER, "serve", "field"), "http://127.0.0.1:8083/"),
         Part("operators", (VEIVISER, "serve", "operators"), "http://127.0.0.1:8084/"),
@@ -99,8 +102,8 @@ class Supervisor:
     def start(self, part: Part) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{part.name}.log").open("ab")
-        self.running[part.name] = subprocess.Popen(part.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                   start_new_session=True)
+        self.running[part.name] = subprocess.Popen(part.argv, env={**self.env, **dict(part.env)}, stdout=log,
+                                                   stderr=subprocess.STDOUT, start_new_session=True)
 
     def watch(self, until: Callable[[], bool], poll_s: float = 0.5) -> None:
         """Until `until()` is true; PartStopped when a part stopped (a finished simulator is fine)."""

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.e2e
 
 VEIVISER = str(Path(sys.executable).parent / "veiviser")
 ENDPOINTS = {"intake": "http://127.0.0.1:8081/v1/health", "field": "http://127.0.0.1:8083/v1/health",
-             "operators": "http://127.0.0.1:8084/v1/health", "health": "http://127.0.0.1:9108/metrics"}
+             "operators": "http://127.0.0.1:8084/v1/health", "health": "http://127.0.0.1:9109/metrics",
+             "router": "http://127.0.0.1:9108/metrics", "planner": "http://127.0.0.1:9110/metrics"}
 
 
 def private_env(new_topic, new_group) -> dict[str, str]:
