@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 import random
 import time
 import uuid
@@ -63,6 +64,21 @@ def offices() -> tuple[str, ...]:
     unit_number = re.compile(contract.schema("common")["definitions"]["office_id"]["pattern"])
     units = {point.unit for point in load_registry().points.values()}
     return tuple(sorted(u for u in units if unit_number.fullmatch(u)))
+
+
+@functools.cache
+def teams() -> tuple[tuple[str, float, float], ...]:
+    """geo's mobile teams (id, base lon, lat) from the shipped registry: simulated shifts belong to the teams
+    the router sends mobile visits to."""
+    from geo.offices import load_registry
+
+    return tuple(sorted((t.id, t.lon, t.lat) for t in load_registry().teams.values()))
+
+
+def nearest_team(lon: float, lat: float) -> str:
+    """The mobile team based nearest to a place (degrees of longitude shrunk by the latitude)."""
+    shrink = math.cos(math.radians(lat)) ** 2
+    return min(teams(), key=lambda t: (t[1] - lon) ** 2 * shrink + (t[2] - lat) ** 2)[0]
 
 
 @dataclass(frozen=True)
@@ -274,11 +290,16 @@ class Simulator:
             "office_id": office, "status": status, "staff_on_duty": staff, "daily_capacity": staff * 6,
             "effective_from": _ts(self.clock), "opening_hours": hours if status == "open" else []})
 
+    def _home(self, worker: int) -> Place:
+        """Where a field worker lives and starts the day: the same place every day, near people."""
+        all_places = places()
+        return random.Random(f"{self.config.seed}:fw-{worker}").choices(all_places, [p.weight for p in all_places])[0]
+
     def _shift(self, worker: int) -> dict[str, Any]:
-        base = self._place()
+        base = self._home(worker)
         worker_id, day = f"fw-{worker:03d}", self.clock.date().isoformat()
         return self._event("field_worker.shift_scheduled", f"{worker_id}:{day}", {
-            "worker_id": worker_id, "team_id": f"team-{base.municipality_number}", "shift_date": day,
+            "worker_id": worker_id, "team_id": nearest_team(base.lon, base.lat), "shift_date": day,
             "available": self.rng.random() < 0.9, "starts": "08:00", "ends": "15:30",
             "base": {"lat": base.lat, "lon": base.lon}, "skills": self.rng.sample(SERVICES, 2),
             "languages": ["nb"] + (["en"] if self.rng.random() < 0.6 else [])})

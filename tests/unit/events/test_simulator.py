@@ -95,3 +95,17 @@ def test_every_simulated_office_is_one_the_router_knows(stream):
     assert len({e["payload"]["office_id"] for e in statuses}) >= 20
     assert [e["payload"]["office_id"] for e in statuses if not status_events(e, registry)] == []
     assert booked <= {point.unit for point in registry.points.values()}
+
+
+def test_shifts_belong_to_geos_mobile_teams_and_a_worker_keeps_team_and_base_from_day_to_day():
+    from geo.offices import load_registry
+
+    registry = load_registry()
+    shifts = [e["payload"] for e in Simulator(SimulatorConfig(seed=5, mean_gap_s=600)).events(1500)
+              if e["event_name"] == "field_worker.shift_scheduled"]
+    assert len({s["shift_date"] for s in shifts}) >= 2, "the run should span two days"
+    assert all(s["team_id"] in registry.teams for s in shifts)
+    per_worker = {}
+    for s in shifts:
+        per_worker.setdefault(s["worker_id"], set()).add((s["team_id"], s["base"]["lat"], s["base"]["lon"]))
+    assert all(len(kept) == 1 for kept in per_worker.values()), per_worker
