@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +64,9 @@ def offices() -> tuple[str, ...]:
     unit_number = re.compile(contract.schema("common")["definitions"]["office_id"]["pattern"])
     units = {point.unit for point in load_registry().points.values()}
     return tuple(sorted(u for u in units if unit_number.fullmatch(u)))
+
+
+SHIFT_DAYS_AHEAD = 3  # every morning the field workers' shifts of this many working days are (re)scheduled
 
 
 @functools.cache
@@ -145,8 +148,18 @@ class Simulator:
     def _morning(self) -> list[dict[str, Any]]:
         chosen = self.rng.sample(offices(), min(self.config.offices_per_day, len(offices())))
         out = [self._office_status(office) for office in chosen]
-        out += [self._shift(worker) for worker in range(self.config.workers)]
+        out += [self._shift(worker, day) for day in self._working_days(SHIFT_DAYS_AHEAD)
+                for worker in range(self.config.workers)]
         return out
+
+    def _working_days(self, count: int) -> list[date]:
+        """Today and the next working days (Monday to Friday), `count` in all: shifts are scheduled ahead."""
+        days, day = [], self.clock.date()
+        while len(days) < count:
+            if day.weekday() < 5:
+                days.append(day)
+            day += timedelta(days=1)
+        return days
 
     # --- cases and appointments ----------------------------------------------------------------
     def _open_case(self) -> dict[str, Any]:
@@ -295,9 +308,9 @@ class Simulator:
         all_places = places()
         return random.Random(f"{self.config.seed}:fw-{worker}").choices(all_places, [p.weight for p in all_places])[0]
 
-    def _shift(self, worker: int) -> dict[str, Any]:
+    def _shift(self, worker: int, on: date) -> dict[str, Any]:
         base = self._home(worker)
-        worker_id, day = f"fw-{worker:03d}", self.clock.date().isoformat()
+        worker_id, day = f"fw-{worker:03d}", on.isoformat()
         return self._event("field_worker.shift_scheduled", f"{worker_id}:{day}", {
             "worker_id": worker_id, "team_id": nearest_team(base.lon, base.lat), "shift_date": day,
             "available": self.rng.random() < 0.9, "starts": "08:00", "ends": "15:30",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 
@@ -109,3 +110,7 @@ def test_shifts_belong_to_geos_mobile_teams_and_a_worker_keeps_team_and_base_fro
     for s in shifts:
         per_worker.setdefault(s["worker_id"], set()).add((s["team_id"], s["base"]["lat"], s["base"]["lon"]))
     assert all(len(kept) == 1 for kept in per_worker.values()), per_worker
+    days = sorted({date.fromisoformat(s["shift_date"]) for s in shifts})
+    assert all(day.weekday() < 5 for day in days)  # scheduled on working days only
+    first = SimulatorConfig().start.date()
+    assert days[:3] == [first + timedelta(days=n) for n in range(3)]  # the first morning plans three days ahead
