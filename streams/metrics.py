@@ -13,6 +13,7 @@ tests/unit/health/test_metric_names.py checks for the whole project (counters _t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -26,6 +27,7 @@ RETRIES = Counter("veiviser_stream_retries_total", "Batches retried after a tran
                   ["agent", "outcome"])
 
 
+log = logging.getLogger(__name__)
 PIPELINE_LATENCY = Histogram("veiviser_pipeline_latency_seconds",
                              "Publish (Kafka timestamp) to decision committed and follow-up acknowledged",
                              ["agent"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
@@ -41,5 +43,9 @@ def observe_latency(agent: str, published_s: Iterable[float | None], now_s: floa
 
 
 def count(agent: str, outcome: str, n: int = 1) -> None:
-    if n:
+    """Count n messages; a count below zero is a bug in the caller and is logged, never raised (a metric must
+    not stop a worker)."""
+    if n > 0:
         MESSAGES.labels(agent=agent, outcome=outcome).inc(n)
+    elif n < 0:
+        log.error("%s: a negative count %d of %s messages was not recorded", agent, n, outcome)

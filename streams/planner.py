@@ -223,7 +223,8 @@ class PlannerAgent:
         work["events"].append(route_event(planned, cause, now, causation, self.config))
 
     def _outputs(self, work: dict, summary: Summary) -> list[Output]:
-        summary.add(Outcome.OK.value, work["new"] - len(work["failed"]))
+        work["failed"] = list({id(m): (m, e) for m, e in reversed(work["failed"])}.values())[::-1]  # once each
+        summary.add(Outcome.OK.value, max(0, work["new"] - len(work["failed"])))
         summary.add("duplicate", work["duplicate"])
         summary.add(Outcome.FAILED.value, len(work["refused"]) + len(work["failed"]))
         outputs = [self._dead_letter(Handled(Outcome.FAILED, stage, error=error), message)

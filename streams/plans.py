@@ -164,10 +164,12 @@ SELECT_CURRENT_STOPS = sql.SQL(
     "WHERE p.team_id = %s AND p.is_current AND p.shift_date BETWEEN %s AND %s ORDER BY p.worker_id, p.shift_date, "
     "s.seq").format(PLANS, STOPS)
 SELECT_VERSIONS = sql.SQL(
-    "SELECT worker_id, shift_date, max(version) FROM {} WHERE team_id = %s AND shift_date BETWEEN %s AND %s "
-    "GROUP BY worker_id, shift_date").format(PLANS)
+    "SELECT worker_id, shift_date, max(version) FROM {} WHERE (team_id = %s OR worker_id = ANY(%s)) "
+    "AND shift_date BETWEEN %s AND %s GROUP BY worker_id, shift_date").format(PLANS)
+# a worker's plan is per worker and day whatever the team: one who moved team has the old team's plan retired
 RETIRE_PLANS = sql.SQL(
-    "UPDATE {} SET is_current = false WHERE is_current AND team_id = %s AND shift_date BETWEEN %s AND %s").format(PLANS)
+    "UPDATE {} SET is_current = false WHERE is_current AND (team_id = %s OR worker_id = ANY(%s)) "
+    "AND shift_date BETWEEN %s AND %s").format(PLANS)
 INSERT_PLANS = sql.SQL(
     "INSERT INTO {} (plan_id, team_id, worker_id, shift_date, version, planned_at, is_current, stops, travel_minutes, "
     "service_minutes, solver) VALUES %s").format(PLANS)
@@ -335,9 +337,10 @@ def store_plans(cur, team_id: str, first: date, last: date, routes: Sequence[Any
                 solver: str, new_id) -> tuple[list[StoredPlan], bool]:
     """Retire the team's current plans for these days and store `routes` (geo.planning.Route) as the new
     current versions; `new_id()` makes plan ids. Returns the stored plans and whether any plan was replaced."""
-    cur.execute(SELECT_VERSIONS, (team_id, first, last))
+    workers = sorted({route.worker_id for route in routes})
+    cur.execute(SELECT_VERSIONS, (team_id, workers, first, last))
     versions = {(w, d): v for w, d, v in cur.fetchall()}
-    cur.execute(RETIRE_PLANS, (team_id, first, last))
+    cur.execute(RETIRE_PLANS, (team_id, workers, first, last))
     replaced = cur.rowcount > 0
     stored, plans, stops = [], [], []
     for route in routes:

@@ -301,3 +301,22 @@ def test_veiviser_field_route_prints_the_stored_route(database_url, team, capsys
     with pytest.raises(SystemExit) as missing:
         main(["field", "route", team.workers[0], "--day", "2031-01-01"])
     assert missing.value.code == 2 and "no route stored" in "".join(capsys.readouterr())
+
+
+def test_a_worker_who_moves_team_gets_one_current_plan_for_the_day_in_the_new_team(database_url, team):
+    other = Team(database_url)
+    try:
+        agent, sent = make_agent(database_url)
+        worker = team.workers[0]
+        first = asyncio.run(agent.process(messages([shift(team, worker), followup(team, team.case(PLACES[0]))])))
+        assert first.outcomes == {"ok": 2}
+        moved = {**shift(other, worker), "event_id": str(uuid.uuid4())}  # the same worker and day, another team
+        second = asyncio.run(agent.process(messages([moved, followup(other, other.case(PLACES[1]))])))
+        assert second.outcomes == {"ok": 2} and not [o for o in sent if o.topic == "dead"]
+        with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT team_id, version FROM planning_route_plans WHERE worker_id = %s AND shift_date = %s "
+                        "AND is_current", (worker, DAY))
+            assert cur.fetchall() == [(other.id, 2)]
+        conn.close()
+    finally:
+        other.cleanup()

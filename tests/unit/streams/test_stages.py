@@ -117,3 +117,15 @@ def test_retry_gives_up_when_told():
 
     with pytest.raises(TransientError):
         asyncio.run(retry_async(always, Backoff(give_up_after=3), sleep=sleep))
+
+
+def test_a_negative_count_is_logged_and_never_stops_the_worker(caplog):
+    from prometheus_client import REGISTRY
+
+    from streams import metrics
+
+    labels = {"agent": "count-test", "outcome": "ok"}
+    metrics.count("count-test", "ok", 2)
+    metrics.count("count-test", "ok", -1)
+    assert REGISTRY.get_sample_value("veiviser_stream_messages_total", labels) == 2
+    assert "negative count -1" in caplog.text
