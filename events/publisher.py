@@ -38,7 +38,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accepted:
     event_id: str
     topic: str
@@ -47,7 +47,7 @@ class Accepted:
     ok = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejected:
     event_id: str | None
     problems: tuple[Problem, ...]
@@ -58,7 +58,7 @@ class Rejected:
         return "; ".join(str(p) for p in self.problems)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failed:
     event_id: str
     error: str
@@ -68,7 +68,7 @@ class Failed:
 Result = Accepted | Rejected | Failed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A checked event ready to send: topic, key, the exact bytes and the headers."""
 
@@ -84,11 +84,29 @@ HEADER_FIELDS = ("event_id", "event_name", "schema_version", "producing_system",
 
 
 def headers_of(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
-    """Kafka headers of an event: its envelope fields (so consumers can route without parsing the value)."""
+    """Kafka headers of an event: its envelope fields (so consumers can route without parsing the value).
+
+    Headers whose values repeat (event name, schema version, producing system) are shared tuples: a stream
+    of events then leaves fewer objects for the garbage collector to trace."""
     get = event.get
-    headers = [(name, str(value).encode()) for name in HEADER_FIELDS if (value := get(name)) is not None]
+    headers = [_header(name, value) for name in HEADER_FIELDS if (value := get(name)) is not None]
     headers.append(CONTENT_TYPE)
     return headers
+
+
+_SHARED: dict[tuple[str, Any], tuple[str, bytes]] = {}
+REPEATING = frozenset({"event_name", "schema_version", "producing_system"})
+
+
+def _header(name: str, value: Any) -> tuple[str, bytes]:
+    if name not in REPEATING or type(value) not in (str, int):
+        return name, str(value).encode()
+    found = _SHARED.get((name, value))
+    if found is None:
+        found = (name, str(value).encode())
+        if len(_SHARED) < 10_000:  # bounded: names and systems are few; odd input is not remembered
+            _SHARED[(name, value)] = found
+    return found
 
 
 def prepare(event: Any, producing_system: str | None = None, topic_map: Mapping[str, str] | None = None
@@ -169,10 +187,13 @@ class Publisher:
                                _settled, chunk, max_delay_s)
         yield from stream.run(events, window, self.flush)
 
-    def _prepare_and_send(self, events: list[Any]) -> list[tuple[Prepared | Rejected, Any]]:
+    def _prepare_and_send(self, events: list[Any]) -> list[tuple[str | Rejected, Any]]:
+        """Check a chunk, then send it in one tight loop. Only the event id and the future are kept until
+        the result is due (the prepared message is dropped once sent: less for the garbage collector)."""
         self._partitions.refresh()
         prepared = [prepare(event, self.producing_system, self.topic_map) for event in events]
-        return [(item, self._send(item) if isinstance(item, Prepared) else None) for item in prepared]
+        return [(item.event_id, self._send(item)) if isinstance(item, Prepared) else (item, None)
+                for item in prepared]
 
     def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
         """Send checked messages in order and wait for their acknowledgements."""
@@ -256,18 +277,23 @@ def _settled(future: Any) -> bool:
     return future is None or isinstance(future, Exception) or future.is_done
 
 
-def _result(item: Prepared | Rejected, future: Any, timeout_s: float) -> Result:
-    return item if isinstance(item, Rejected) else _outcome(item, future, timeout_s)
+def _result(item: str | Rejected, future: Any, timeout_s: float) -> Result:
+    """The result of a stream item: its Rejected, or the outcome of the send of event id `item`."""
+    return item if isinstance(item, Rejected) else _outcome_of(item, future, timeout_s)
 
 
 def _outcome(message: Prepared, future: Any, timeout_s: float = 0) -> Accepted | Failed:
+    return _outcome_of(message.event_id, future, timeout_s)
+
+
+def _outcome_of(event_id: str, future: Any, timeout_s: float) -> Accepted | Failed:
     if isinstance(future, Exception):
-        return Failed(message.event_id, _describe(future))
+        return Failed(event_id, _describe(future))
     try:
         meta = future.get(timeout=timeout_s)
     except Exception as exc:  # the broker's error, or no acknowledgement within the timeout
-        return Failed(message.event_id, _describe(exc))
-    return Accepted(message.event_id, meta.topic, meta.partition, meta.offset)
+        return Failed(event_id, _describe(exc))
+    return Accepted(event_id, meta.topic, meta.partition, meta.offset)
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import identity
+from events.identity import contains_identity_number, is_identity_number
 from events.validation import check
 from tests.unit.events.examples import INVALID_CHECK, SYNTHETIC, VALID_DNR, VALID_FNR, event
 
@@ -114,3 +118,30 @@ def test_mask_text_and_mask_value():
     assert VALID_FNR not in identity.mask_text(f"a {VALID_FNR} b")
     masked = identity.mask_value({VALID_FNR: [f"x{VALID_DNR}", 3]})
     assert list(identity.find_in(masked)) == []
+
+
+def _reference(text: str) -> bool:
+    """The rule written plainly: at every position, 6 digits, an optional separator, 5 digits, with no digit
+    just before or after; valid check digits and birth date; not inside a canonical UUID."""
+    import re
+
+    uuids = [m.span() for m in re.finditer(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                                           r"[0-9a-fA-F]{12}", text)]
+    for start in range(len(text)):
+        m = re.compile(r"(?<![0-9])([0-9]{6})[ .\-]?([0-9]{5})(?![0-9])").match(text, start)
+        if m and is_identity_number(m.group(1) + m.group(2)) and \
+                not any(a <= m.start() and m.end() <= b for a, b in uuids):
+            return True
+    return False
+
+
+PIECES = st.sampled_from([VALID_FNR, VALID_DNR, SYNTHETIC, INVALID_CHECK, VALID_FNR[:6] + " " + VALID_FNR[6:],
+                          VALID_FNR[:6] + "-" + VALID_FNR[6:], "0", "7", "-", ".", " ", "sim1763921817-0000001",
+                          "2026-11-23T10:00:00+01:00", "a1b2", '"', "67.12345678901", str(uuid.uuid4())])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(PIECES, st.text(alphabet="0123456789 .-abcdef", max_size=14)), max_size=8).map("".join))
+def test_the_quick_scan_finds_exactly_what_the_rule_says(text):
+    assert contains_identity_number(text) == _reference(text)
+    assert contains_identity_number(text.encode()) == _reference(text)
