@@ -13,7 +13,7 @@ import time as clock
 import numpy as np
 
 from geo.planning import Plan, Route, Stop
-from geo.vrp import Problem, _diagnose_all, _travel_left
+from geo.vrp import Problem, diagnose_all, travel_left
 
 __all__ = ["nearest_neighbour"]
 
@@ -22,13 +22,13 @@ def nearest_neighbour(problem: Problem, matrix: np.ndarray) -> Plan:
     started = clock.perf_counter()
     left = set(range(len(problem.visits)))
     routes = [_fill(problem, matrix, k, left) for k in range(len(problem.shifts))]
-    unplanned = [*problem.precluded, *_diagnose_all(problem, matrix, sorted(left))]
+    unplanned = [*problem.precluded, *diagnose_all(problem, matrix, sorted(left))]
     return Plan(tuple(routes), tuple(unplanned), "nearest-neighbour", "none", clock.perf_counter() - started)
 
 
 def _fill(problem: Problem, matrix: np.ndarray, k: int, left: set[int]) -> Route:
     here, now = problem.veh_start[k], problem.veh_window[k][0]
-    end, closes, limit = problem.veh_end[k], problem.veh_window[k][1], _travel_left(problem, matrix, k)
+    end, closes, limit = problem.veh_end[k], problem.veh_window[k][1], travel_left(problem, matrix, k)
     travel, service, stops = 0, 0, []
     while True:
         best = None

@@ -20,7 +20,8 @@ from geo.errors import GeoInputError
 from geo.planning import PlanOptions, Reason, Route, Shift, Stop, Unplanned, Visit
 from geo.windows import day_windows
 
-__all__ = ["Problem", "build_problem", "travel_matrix", "solve", "direct_vroom", "route_cost"]
+__all__ = ["Problem", "build_problem", "travel_matrix", "solve", "direct_vroom", "route_cost", "travel_left",
+           "diagnose_all"]
 
 DAY = 86400
 YOUTH = 1  # skill ids: 1 youth specialist, 2.. languages, then continuity (one per worker)
@@ -169,7 +170,7 @@ def _vroom_input(problem: Problem, matrix: np.ndarray, continuity: bool):
     inp.set_durations_matrix(profile="car", matrix_input=np.ascontiguousarray(matrix, dtype=np.uint32))
     vehicles = [vroom.Vehicle(k + 1, start=problem.veh_start[k], end=problem.veh_end[k],
                               time_window=vroom.TimeWindow(*problem.veh_window[k]), skills=problem.veh_skills[k],
-                              max_travel_time=_travel_left(problem, matrix, k),
+                              max_travel_time=travel_left(problem, matrix, k),
                               costs=vroom.VehicleCosts(per_hour=problem.veh_per_hour[k]))
                 for k in range(len(problem.shifts))]
     jobs = []
@@ -187,7 +188,7 @@ def _vroom_input(problem: Problem, matrix: np.ndarray, continuity: bool):
     return inp
 
 
-def _travel_left(problem: Problem, matrix: np.ndarray, k: int) -> int | None:
+def travel_left(problem: Problem, matrix: np.ndarray, k: int) -> int | None:
     """The route length limit less the travel to the fixed stops already made."""
     limit = problem.veh_max_travel[k]
     return None if limit is None else max(0, limit - _fixed_travel(problem, matrix, problem.shifts[k]))
@@ -285,10 +286,10 @@ def _index_of(problem: Problem, lon: float, lat: float) -> int:
 
 
 def _diagnose(problem: Problem, matrix: np.ndarray, solution: dict) -> list[Unplanned]:
-    return _diagnose_all(problem, matrix, sorted(u["id"] - 1 for u in solution["unassigned"]))
+    return diagnose_all(problem, matrix, sorted(u["id"] - 1 for u in solution["unassigned"]))
 
 
-def _diagnose_all(problem: Problem, matrix: np.ndarray, jobs: list[int]) -> list[Unplanned]:
+def diagnose_all(problem: Problem, matrix: np.ndarray, jobs: list[int]) -> list[Unplanned]:
     """The reason each of these (solver-indexed) visits was left unplanned."""
     return [_reason(problem, matrix, j) for j in jobs]
 
@@ -314,7 +315,7 @@ def _reason(problem: Problem, matrix: np.ndarray, j: int) -> Unplanned:
 def _reachable(problem: Problem, matrix: np.ndarray, j: int, k: int) -> bool:
     loc, (opens, closes) = problem.job_loc[j], problem.veh_window[k]
     there, back = int(matrix[problem.veh_start[k], loc]), int(matrix[loc, problem.veh_end[k]])
-    limit = _travel_left(problem, matrix, k)
+    limit = travel_left(problem, matrix, k)
     if limit is not None and there + back > limit:
         return False
     for a, b in problem.job_windows[j]:

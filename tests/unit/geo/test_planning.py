@@ -380,3 +380,14 @@ def test_the_route_length_limit_counts_the_travel_to_fixed_stops_already_made():
     assert result.routes[0].travel_min == pytest.approx(100, abs=0.5)  # out to the fixed stop and back
     nearer = run([done, visit("nearer", 45)], [shift("w1", max_route_min=120, fixed=fixed)])
     assert nearer.assignments() == {"nearer": ("w1", MON)}  # 5 + 45 more: 100 in all
+
+
+def test_the_baseline_uses_only_the_solver_modules_public_api():
+    import ast
+
+    import geo.baseline
+    import geo.vrp
+
+    tree = ast.parse(Path(geo.baseline.__file__).read_text())
+    imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "geo.vrp" for a in n.names]
+    assert imported and all(not name.startswith("_") and name in geo.vrp.__all__ for name in imported), imported
