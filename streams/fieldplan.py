@@ -14,6 +14,7 @@ never stored. A location given only as a municipality cannot be visited: escalat
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,11 +22,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from geo.errors import GeoInputError
 from geo.planning import FixedStop, NextStep, Plan, PlanOptions, Shift, Visit, next_step, plan, visit_priority
 from streams import plans as repo
 
 __all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure"]
 
+log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Oslo")
 DONE = ("started", "completed", "failed")
 MOBILE, WITHDRAWN = "mobile_visit", "withdrawn"
@@ -164,7 +167,7 @@ def replan(cur, team_id: str, now: datetime, config: PlannerConfig,
     previous = repo.previous_workers(cur, sorted({r.case_id for r in rows}))
     visits = [_visit(r, previous, today) for r in rows if r.status in ("open", "planned")
               and (r.next_offer or r.first_offered) <= days[-1]]
-    shifts = [_shift(s, fixed.get((s.worker_id, s.shift_date), ())) for s in shift_rows]
+    shifts = _shifts(team_id, shift_rows, fixed)
     options = PlanOptions(now=now, exploration=config.exploration, threads=config.threads)
     team.result = plan(visits, shifts, options)
     team.stored, team.replaced = repo.store_plans(cur, team_id, days[0], days[-1], team.result.routes, now, team.result.solver, new_id)
@@ -188,6 +191,19 @@ def _visit(r: repo.VisitRow, previous: Mapping[str, str], today: date) -> Visit:
     return Visit(r.visit_id, r.case_id, r.lon, r.lat, r.location_kind, earliest, max(earliest, r.latest or earliest),
                  r.duration_minutes, r.language, r.needs_youth, r.priority,
                  previous.get(r.case_id) or (r.worker_id if r.status == "planned" else None))
+
+
+def _shifts(team_id: str, rows: list[repo.ShiftRow], fixed: Mapping[tuple[str, date], tuple]) -> list[Shift]:
+    """The stored shifts geo accepts; one it refuses (stored before the planner checked it) is left out and
+    logged, so one bad shift never stops planning for the whole team."""
+    shifts = []
+    for row in rows:
+        try:
+            shifts.append(_shift(row, fixed.get((row.worker_id, row.shift_date), ())))
+        except GeoInputError as exc:
+            log.warning("planner: team %s: stored shift of %s on %s left out of planning: %s", team_id,
+                        row.worker_id, row.shift_date, exc)
+    return shifts
 
 
 def _shift(s: repo.ShiftRow, fixed: tuple) -> Shift:

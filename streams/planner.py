@@ -69,7 +69,19 @@ def _mine(message: Any) -> bool:
 def _problems(message: Any) -> list[Problem]:
     if isinstance(message, dict) and "followup_id" in message:
         return _followup_problems(message)
-    return list(check(message).problems)
+    problems = list(check(message).problems)
+    if not problems and message.get("event_name") == "field_worker.shift_scheduled":
+        problems.extend(_shift_problems(message["payload"]))
+    return problems
+
+
+def _shift_problems(shift: dict) -> list[Problem]:
+    """Rules across fields the schema cannot express: a shift ends after it starts, on the same day."""
+    if shift["ends"] <= shift["starts"]:  # HH:MM strings (the schema checked the pattern) order as times
+        return [Problem("payload.ends", f"{shift['ends']} is not after starts {shift['starts']}",
+                        "send local HH:MM (Europe/Oslo) with ends later the same day than starts; a shift past "
+                        "midnight is two shifts, one per date")]
+    return []
 
 
 def _followup_problems(followup: dict) -> list[Problem]:

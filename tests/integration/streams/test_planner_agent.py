@@ -320,3 +320,34 @@ def test_a_worker_who_moves_team_gets_one_current_plan_for_the_day_in_the_new_te
         conn.close()
     finally:
         other.cleanup()
+
+
+def test_a_shift_ending_before_it_starts_is_dead_lettered_alone_and_the_team_is_planned(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(p) for p in PLACES[:2]]
+    bad = shift(team, team.workers[1])
+    bad["payload"].update(starts="16:00", ends="08:00")
+    summary = asyncio.run(agent.process(messages([shift(team, team.workers[0]), bad,
+                                                  *[followup(team, c) for c in cases]])))
+    assert summary.outcomes == {"ok": 3, "rejected": 1}
+    [dead] = [o for o in sent if o.topic == "dead"]
+    assert json.loads(dead.value)["event_id"] == bad["event_id"]
+    assert b"payload.ends" in b" ".join(v for _, v in dead.headers)
+    [planned] = route_events(sent)
+    assert sorted(s["case_id"] for r in planned["payload"]["routes"] for s in r["stops"]) == sorted(cases)
+
+
+def test_a_stored_shift_geo_refuses_is_left_out_and_the_rest_of_the_team_is_planned(database_url, team):
+    agent, sent = make_agent(database_url)
+    asyncio.run(agent.process(messages([shift(team, w) for w in team.workers])))
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:  # stored before the planner checked it
+        cur.execute("UPDATE planning_shifts SET starts = '16:00', ends = '08:00' WHERE worker_id = %s",
+                    (team.workers[1],))
+    conn.close()
+    sent.clear()
+    case = team.case(PLACES[0])
+    summary = asyncio.run(agent.process(messages([followup(team, case)])))
+    assert summary.outcomes == {"ok": 1} and not [o for o in sent if o.topic == "dead"]
+    [event] = route_events(sent)
+    assert {r["worker_id"] for r in event["payload"]["routes"]} == {team.workers[0]}
+    assert [s["case_id"] for r in event["payload"]["routes"] for s in r["stops"]] == [case]

@@ -60,6 +60,16 @@ def test_stages_reject_a_bad_followup_or_event_naming_every_field():
     assert rejected is Outcome.REJECTED and any("starts" in p for p in paths)
 
 
+def test_a_shift_that_ends_before_it_starts_is_rejected_naming_the_fields_and_the_fix():
+    handled = handle(planner_stages(), json.dumps(shift_event(starts="16:00", ends="08:00")).encode())
+    assert handled.outcome is Outcome.REJECTED
+    [problem] = handled.problems
+    assert problem.path == "payload.ends" and "16:00" in problem.message and "starts" in problem.message
+    assert "HH:MM" in problem.fix
+    assert outcome(shift_event(starts="08:00", ends="08:00"))[0] is Outcome.REJECTED
+    assert outcome(shift_event(starts="08:00", ends="08:01"))[0] is Outcome.OK
+
+
 def state(kind="home", protected="none", young=False, complex_needs=False, interpreter=False, where=None):
     location = {"kind": kind, **({"coordinates": where} if where is not False else {"municipality_number": "1804"})}
     if where is None:
