@@ -76,3 +76,58 @@ def test_unmasked_rendering_shows_json_text_or_hex():
     assert render_value(b"plain") == ("text", "plain")
     assert render_value(b"\xff\x00") == ("hex", "ff 00")
     assert render_value(None) == ("empty", "")
+
+
+def test_coordinates_given_as_an_array_or_text_are_masked_whatever_the_shape():
+    event = factory.opened("case-arr")
+    event["payload"]["locations"] = [{"kind": "home", "coordinates": [14.4, 67.28], "municipality_number": "1804"}]
+    event["payload"]["base"] = "67.28,14.4"
+    event["payload"]["geometry"] = {"type": "Point", "coordinates": [[14.4, 67.28]], "label": "Storgata 1"}
+    found: set[str] = set()
+    masked = mask_event(event, found)
+    payload = masked["payload"]
+    assert payload["locations"] == [{"kind": "home", "coordinates": [MASK, MASK], "municipality_number": "1804"}]
+    assert payload["base"] == MASK
+    assert payload["geometry"] == {"type": "Point", "coordinates": [[MASK, MASK]], "label": MASK}
+    assert {"14.4", "67.28", "67.28,14.4"} <= found
+    shown = Masker(json.dumps(event).encode(), None).value(json.dumps(event).encode())[1]
+    assert "14.4" not in shown and "67.28" not in shown and "Storgata" not in shown
+
+
+def test_coordinates_as_an_array_in_a_value_that_is_not_json_are_masked():
+    raw = b'{"event_name": "case.opened", "coordinates": [14.4, 67.28], "base": [[14.41, 67.2]], "x": [1'
+    encoding, text = Masker(raw, None).value(raw)
+    assert encoding == "text" and "case.opened" in text
+    for secret in ("14.4", "67.28", "14.41", "67.2"):
+        assert secret not in text
+
+
+def valid_fnr() -> str:
+    return next(f"010190{n:05d}" for n in range(100_000) if identity.is_identity_number(f"010190{n:05d}"))
+
+
+def test_identity_numbers_in_string_values_and_keys_are_masked_in_the_masked_view():
+    number = valid_fnr()
+    event = factory.opened("case-fnr", note=f"called {number} today", notes=[{"text": f"fnr {number}"}],
+                           by_number={number: "x"}, ref_text="met psn-abcdefghjkmn")
+    masked = mask_event(event)
+    shown = json.dumps(masked, ensure_ascii=False)
+    assert number not in shown
+    assert masked["payload"]["note"].startswith("called ") and masked["payload"]["note"].endswith(" today")
+    assert "psn-abcdefghjkmn" not in shown and masked["event_name"] == "case.opened"
+    encoding, text = Masker(json.dumps(event).encode(), None).value(json.dumps(event).encode())
+    assert encoding == "json" and number not in text
+
+
+def test_identity_numbers_in_a_value_that_is_not_json_are_masked():
+    number = valid_fnr()
+    raw = f"not json: fnr {number}, more".encode()
+    encoding, text = Masker(raw, None).value(raw)
+    assert encoding == "text" and number not in text and text.startswith("not json: fnr ")
+
+
+def test_event_ids_and_times_are_not_taken_for_coordinates_or_identity_numbers():
+    event = factory.opened("case-keep")
+    masked = mask_event(event)
+    assert masked["event_id"] == event["event_id"] and masked["occurred_at"] == event["occurred_at"]
+    assert masked["payload"]["priority_markers"] == event["payload"]["priority_markers"]
