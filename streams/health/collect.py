@@ -79,7 +79,8 @@ class KafkaReader:
         metadata = [t for t in self.admin.describe_topics() if not t.get("error_code")]
         partitions = {t["name"]: sorted(p["partition_index"] for p in t["partitions"]) for t in metadata}
         cluster = self._cluster(metadata, problems)
-        groups = self._groups(problems)
+        unreadable: dict[str, str] = {}
+        groups = self._groups(unreadable)
         consumed = {tp[0] for view in groups for tp in view.offsets}
         topics = sorted({t for t in partitions if not t.startswith("__") and self.settings.shows_topic(t)} | consumed)
         dead = self.settings.dead_letter_topic
@@ -90,10 +91,11 @@ class KafkaReader:
         return Snapshot(at=at, groups=groups, end_offsets=ends, topics=tuple(t for t in topics if t in partitions),
                         cluster=cluster, oldest_unread=oldest, dead_letter_topic=dead, dead_letter_total=total,
                         dead_letter_end=dead_end, dead_letters_newest=self._newest_dead(dead, partitions, ends),
-                        problems=tuple(problems))
+                        problems=tuple(problems), unreadable=unreadable)
 
     # -- groups -------------------------------------------------------------------------------------------
-    def _groups(self, problems: list[str]) -> tuple[GroupView, ...]:
+    def _groups(self, unreadable: dict[str, str]) -> tuple[GroupView, ...]:
+        """The watched groups; one that cannot be read goes into `unreadable` (the report shows it WARN or ERR)."""
         ids = sorted(g["group_id"] for g in self.admin.list_groups() if self.settings.watches(g["group_id"]))
         if not ids:
             return ()
@@ -108,7 +110,7 @@ class KafkaReader:
                 views.append(_view(group, self.admin.describe_groups([group])[group],
                                    self.admin.list_group_offsets([group]).get(group, {})))
             except KafkaError as exc:
-                problems.append(f"group {group} could not be read: {exc!r}")
+                unreadable[group] = repr(exc)
         return tuple(views)
 
     # -- offsets and messages ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The health report: what the sampler saw over its window, as plain dataclasses (to_dict / to_json).
 
     HealthReport
-    ├── groups: GroupHealth (Burrow status OK/WARN/ERR, members, lag) -> partitions: PartitionHealth (+ history)
+    ├── groups: GroupHealth (Burrow status OK/WARN/ERR, members, lag; or a watched group that could not be read) -> partitions: PartitionHealth (+ history)
     ├── topics: TopicThroughput (messages/s from end-offset deltas, + history)
     ├── cluster: ClusterHealth (brokers up/down, controller, quorum, under-replicated and offline partitions)
     ├── dead_letters: DeadLetterSummary (retained count, arrivals in the window, newest reasons)
@@ -65,6 +65,7 @@ class GroupHealth:
     total_lag: int
     max_lag_seconds: float | None
     partitions: tuple[PartitionHealth, ...]
+    reason: str | None = None       # why the status, when no partition says it (a group that could not be read)
 
 
 @dataclass(frozen=True)

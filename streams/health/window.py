@@ -3,7 +3,10 @@
 `Window.add(snapshot)` keeps, per (group, topic, partition), the last N OffsetSamples (N = window size) and
 the newest commit time (see streams.health.burrow for why it is estimated), and per topic the last N end
 offsets; `Window.report(now, latency)` evaluates every partition with Burrow's rules and builds the report.
-A group or partition that is no longer in the newest snapshot leaves the window.
+A group or partition that is no longer in the newest snapshot leaves the window, except a watched group the
+sample could not read (Snapshot.unreadable): it stays in the report, with state "Unreadable" and no
+partitions, WARN when the window also has samples that read it, ERR when no sample of the window could read
+it - so `veiviser health` fails (exit 1) for a group it cannot see, and a one-off error only warns.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from streams.health.report import (
     overall_status,
 )
 
-__all__ = ["TP", "GroupView", "Snapshot", "Window"]
+__all__ = ["TP", "GroupView", "Snapshot", "Window", "UNREADABLE"]
 
 TP = tuple[str, int]  # (topic, partition)
+UNREADABLE = "Unreadable"  # GroupHealth.state of a watched group the sample could not read
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Snapshot:
     dead_letter_end: int | None = None                # sum of end offsets (arrivals = its growth)
     dead_letters_newest: tuple[DeadLetter, ...] = ()
     problems: tuple[str, ...] = ()                    # parts the sample could not read, and why
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # watched group -> why it could not be read
 
 
 class Window:
@@ -95,7 +100,7 @@ class Window:
         if not self._snapshots:
             raise ValueError("the window is empty: add a snapshot before asking for a report")
         newest = self._snapshots[-1]
-        groups = tuple(self._group(view, newest, now) for view in newest.groups)
+        groups = tuple(self._group(view, newest, now) for view in newest.groups) + self._unreadable()
         dead = self._dead_letters()
         problems = _problems(groups, newest.cluster, dead) + newest.problems + extra_problems
         return HealthReport(
@@ -109,6 +114,17 @@ class Window:
         return GroupHealth(group=view.group, status=group_status(p.status for p in partitions), state=view.state,
                            members=view.members, total_lag=sum(p.lag for p in partitions),
                            max_lag_seconds=max(lag_seconds, default=None), partitions=partitions)
+
+    def _unreadable(self) -> tuple[GroupHealth, ...]:
+        newest = self._snapshots[-1]
+        groups = []
+        for group, why in sorted(newest.unreadable.items()):
+            misses = sum(group in s.unreadable for s in self._snapshots)
+            always = misses == len(self._snapshots)
+            reason = f"could not be read in {misses} of {len(self._snapshots)} samples: {why}"
+            groups.append(GroupHealth(group=group, status=Status.ERR if always else Status.WARN, state=UNREADABLE,
+                                      members=0, total_lag=0, max_lag_seconds=None, partitions=(), reason=reason))
+        return tuple(groups)
 
     def _partition(self, view: GroupView, tp: TP, newest: Snapshot, now: float) -> PartitionHealth:
         series = list(self._offsets[(view.group, tp)])
@@ -188,6 +204,8 @@ def _problems(groups: tuple[GroupHealth, ...], cluster: ClusterHealth | None,
               dead: DeadLetterSummary | None) -> tuple[str, ...]:
     lines: list[str] = []
     for g in sorted(groups, key=lambda g: g.status is not Status.ERR):
+        if g.reason:
+            lines.append(f"group {g.group} {g.status}: {g.reason}")
         bad = [p for p in g.partitions if p.status is not Status.OK]
         for p in sorted(bad, key=lambda p: p.status is Status.WARN)[:20]:
             lines.append(f"group {g.group}: {p.topic}/{p.partition} {p.status}: {p.reason}")

@@ -166,3 +166,21 @@ def test_a_recreated_topic_has_no_negative_throughput():
     w = fill(Window(3), [(0, {(T, 0): 0}, {(T, 0): 500}, True), (1, {(T, 0): 0}, {(T, 0): 3}, True)])
     topic = w.report(now=1.0).topics[0]
     assert topic.per_second is None and topic.history[-1].per_second is None
+
+
+def test_a_watched_group_that_cannot_be_read_warns_once_and_is_err_when_never_read():
+    ok = {(T, 0): 5}
+    err = "KafkaTimeoutError('coordinator')"
+    w = fill(Window(3), [(t, ok, ok, True) for t in range(2)])
+    w.add(snap(2, ok, ok, unreadable={"veiviser-planner": err}))
+    report = w.report(now=2.0)
+    lost = [g for g in report.groups if g.group == "veiviser-planner"]
+    assert lost and lost[0].status is Status.WARN and lost[0].state == "Unreadable" and lost[0].partitions == ()
+    assert report.status is Status.WARN and report.exit_code == 0
+    assert any("veiviser-planner" in line and "1 of 3" in line and "coordinator" in line for line in report.problems)
+    for t in (3, 4):
+        w.add(snap(t, ok, ok, unreadable={"veiviser-planner": err}))
+    report = w.report(now=4.0)
+    [lost] = [g for g in report.groups if g.group == "veiviser-planner"]
+    assert lost.status is Status.ERR and report.status is Status.ERR and report.exit_code == 1
+    assert json.loads(report.to_json())["groups"][-1]["state"] == "Unreadable"
