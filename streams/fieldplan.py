@@ -8,8 +8,8 @@
                        └─────────▶ each affected team re-planned for the coming days (geo.planning) ─▶ stored plans
                                                                         and a route.planned / route.changed event
 
-A person with a protected address never gets a home visit: such a visit is escalated at once and its location is
-never stored. A location given only as a municipality cannot be visited: escalated too (reason no_location).
+A person with a protected address (confidential or strictly confidential) never gets a visit anywhere (home, work
+or school): every visit of theirs is escalated at once to an office appointment and no location of theirs is stored. A location given only as a municipality cannot be visited: escalated too (reason no_location).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def new_visit(followup: Mapping[str, Any], state: tuple[dict, list] | None, conf
     coords = (place or {}).get("coordinates")
     markers = profile.get("priority_markers") or {}
     status, reason = "open", None
-    if kind == "home" and profile.get("protected_address", "none") != "none":
+    if profile.get("protected_address", "none") != "none":  # confidential / strictly confidential: any place
         status, reason, coords = "escalated", "protected_address", None
     elif coords is None:
         status, reason = "escalated", "no_location"

@@ -63,8 +63,8 @@ class FieldService:
                     "message": f"no route is planned for you on {day.isoformat()}"}
         ids = [s.visit_id for s in route.stops]
         actions = self._database(self.store.of_day, day, ids)
-        homes = sorted({s.case_id for s in route.stops if s.location_kind == "home"})
-        protection = self._database(self.store.protection, homes)
+        cases = sorted({s.case_id for s in route.stops})  # a protected person is withheld at any place
+        protection = self._database(self.store.protection, cases)
         return route_view(route, actions, protection, lambda lon, lat: municipality_name(lon, lat, day))
 
     def act(self, worker: str, asked: str, day_text: str, visit_id: str, action: str,

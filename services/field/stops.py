@@ -4,10 +4,12 @@ Minimum personal data: per stop the case id (the worker reports against it), the
 arrival and departure, the kind of place (home, work, school), the municipality, the coordinates, what the
 visit is about (the service) and the language needed. No person reference, no name, no national id.
 
-A home location is shown only when the router's case state says the person has no protected address
-(grading 'none'). A protected or unknown grading withholds the coordinates and the municipality of a home
-stop (`location: null`; `location_withheld` says why: 'protected_address' or 'protection_unknown'): fail closed. The planner should never plan such a
-visit; this is the second lock on that door.
+A location of a person with a protected address (confidential or strictly confidential) is never shown,
+whatever the place (home, work or school); a home location is shown only when the router's case state says the
+person has no protected address (grading 'none'), so an unknown grading withholds a home stop too: fail closed.
+Withheld means no coordinates and no municipality (`location: null`; `location_withheld` says why:
+'protected_address' or 'protection_unknown'). The planner never plans a protected person's visit (it escalates
+it to an office appointment); this is the second lock on that door.
 
 A stop's status is the worker's own latest action when there is one (it is newer than the planner's view,
 which learns of it from the visit events), else the planner's status.
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 __all__ = ["route_view", "stop_status", "WITHHELD_PROTECTED", "WITHHELD_UNKNOWN"]
 
 OSLO = ZoneInfo("Europe/Oslo")
-WITHHELD_PROTECTED = "protected_address"  # the person has a protected address: never shown at home
+WITHHELD_PROTECTED = "protected_address"  # the person has a protected address: never shown, at any place
 WITHHELD_UNKNOWN = "protection_unknown"  # no grading known for the case: withheld, ask the office
 
 
@@ -74,12 +76,12 @@ def _stop(stop: Any, actions: Mapping[tuple[str, str], Any], protection: Mapping
 
 
 def _withheld(stop: Any, protection: Mapping[str, str]) -> str | None:
-    if stop.location_kind != "home":
-        return None
     grading = protection.get(stop.case_id, "unknown")
     if grading == "none":
         return None
-    return WITHHELD_UNKNOWN if grading == "unknown" else WITHHELD_PROTECTED
+    if grading == "unknown":
+        return WITHHELD_UNKNOWN if stop.location_kind == "home" else None
+    return WITHHELD_PROTECTED  # a protected person's location never leaves the routing stage, whatever the place
 
 
 def _iso(moment: datetime) -> str:

@@ -351,3 +351,28 @@ def test_a_stored_shift_geo_refuses_is_left_out_and_the_rest_of_the_team_is_plan
     [event] = route_events(sent)
     assert {r["worker_id"] for r in event["payload"]["routes"]} == {team.workers[0]}
     assert [s["case_id"] for r in event["payload"]["routes"] for s in r["stops"]] == [case]
+
+
+def test_no_location_of_a_protected_person_reaches_the_visits_the_route_events_or_the_field_route(database_url, team):
+    agent, sent = make_agent(database_url)
+    open_case = team.case(PLACES[0])
+    protected = [team.case(PLACES[1], protected="confidential", kind="work"),
+                 team.case(PLACES[2], protected="strictly_confidential", kind="school"),
+                 team.case(PLACES[3], protected="confidential", kind="home")]
+    kinds = ["work", "school", "home"]
+    asyncio.run(agent.process(messages([shift(team, w) for w in team.workers] + [followup(team, open_case)] +
+                                       [followup(team, c, location_kind=k) for c, k in zip(protected, kinds)])))
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT case_id, status, reason, lon, lat, followup::text FROM planning_visits "
+                    "WHERE case_id = ANY(%s)", (protected,))
+        rows = cur.fetchall()
+    conn.close()
+    assert sorted(r[0] for r in rows) == sorted(protected)
+    for _case, status, reason, lon, lat, stored in rows:
+        assert (status, reason, lon, lat) == ("escalated", "protected_address", None, None)
+        assert '"lon"' not in stored and '"lat"' not in stored
+    events = [o.value for o in sent if o.topic == "plans"]
+    assert events and not any(c.encode() in v for c in protected for v in events)
+    assert b'"lon"' not in b"".join(events)
+    served = [s for w in team.workers if (r := plans.worker_route(database_url, w, DAY)) for s in r.stops]
+    assert [s.case_id for s in served] == [open_case]  # what the field API serves holds none of theirs

@@ -73,12 +73,12 @@ def _route(*stops):
 
 def test_a_home_location_is_shown_only_when_the_person_is_known_to_be_unprotected():
     route = _route(_stop(1, "home", "c-none"), _stop(2, "home", "c-code6"), _stop(3, "home", "c-unknown"),
-                   _stop(4, "work", "c-code6"))
-    protection = {"c-none": "none", "c-code6": "strictly_confidential"}
+                   _stop(4, "work", "c-code6"), _stop(5, "school", "c-code7"), _stop(6, "work", "c-none"))
+    protection = {"c-none": "none", "c-code6": "strictly_confidential", "c-code7": "confidential"}
     view = route_view(route, {}, protection, lambda lon, lat: "Bodø")
     shown = [(s["location"] is not None, s["municipality"], s["location_withheld"]) for s in view["stops"]]
     assert shown == [(True, "Bodø", None), (False, None, WITHHELD_PROTECTED), (False, None, WITHHELD_UNKNOWN),
-                     (True, "Bodø", None)]
+                     (False, None, WITHHELD_PROTECTED), (False, None, WITHHELD_PROTECTED), (True, "Bodø", None)]
 
 
 def test_times_are_local_and_the_duration_is_the_time_at_the_stop():

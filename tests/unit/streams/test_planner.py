@@ -91,12 +91,12 @@ def test_a_visit_takes_the_location_of_the_followups_kind_and_the_persons_needs(
     assert (visit.first_offered, visit.latest) == (TODAY, TODAY + timedelta(days=4))
 
 
-def test_a_protected_address_never_gets_a_home_visit_and_its_location_is_not_kept():
-    visit = new_visit(followup(), state(protected="strictly_confidential"), CONFIG, TODAY)
+@pytest.mark.parametrize("protected", ["strictly_confidential", "confidential"])
+@pytest.mark.parametrize("kind", ["home", "work", "school"])
+def test_a_protected_address_never_gets_a_visit_anywhere_and_no_location_is_kept(protected, kind):
+    visit = new_visit(followup(location_kind=kind), state(kind=kind, protected=protected), CONFIG, TODAY)
     assert (visit.status, visit.reason, visit.lon, visit.lat) == ("escalated", "protected_address", None, None)
-    at_school = new_visit(followup(location_kind="school"), state(kind="school", protected="confidential"), CONFIG,
-                          TODAY)
-    assert at_school.status == "open" and at_school.lon == 14.4
+    assert visit.next_offer is None
 
 
 def test_a_location_without_coordinates_cannot_be_visited():
