@@ -360,8 +360,8 @@ def test_no_location_of_a_protected_person_reaches_the_visits_the_route_events_o
                  team.case(PLACES[2], protected="strictly_confidential", kind="school"),
                  team.case(PLACES[3], protected="confidential", kind="home")]
     kinds = ["work", "school", "home"]
-    asyncio.run(agent.process(messages([shift(team, w) for w in team.workers] + [followup(team, open_case)] +
-                                       [followup(team, c, location_kind=k) for c, k in zip(protected, kinds)])))
+    asked = [followup(team, c, location_kind=k) for c, k in zip(protected, kinds, strict=True)]
+    asyncio.run(agent.process(messages([shift(team, w) for w in team.workers] + [followup(team, open_case)] + asked)))
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT case_id, status, reason, lon, lat, followup::text FROM planning_visits "
                     "WHERE case_id = ANY(%s)", (protected,))
