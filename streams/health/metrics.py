@@ -3,11 +3,13 @@
 Labels are bounded: consumer group (the watched ones), topic, partition, broker node id; never a case,
 person, visit or worker id. Statuses are exported as 0/1 per status name (one time series per status, the
 Prometheus "enum" pattern), so alert rules can say `veiviser_consumer_group_status{status="ERR"} == 1`.
+Dead letters written are also a counter (veiviser_dead_letters_arrived_total), for increase() and rate():
+the end-offset gauge drops when the topic is recreated, which increase() would misread.
 """
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 from streams.health.burrow import Status
 from streams.health.report import HealthReport
@@ -44,7 +46,12 @@ class HealthMetrics:
         self.offline = g("veiviser_kafka_offline_partitions", "Partitions without a live leader", [])
         self.dead_letters = g("veiviser_dead_letters", "Dead letters retained on the dead-letter topic", [])
         self.dead_letter_end = g("veiviser_dead_letter_end_offset", "Sum of the dead-letter topic's end offsets "
-                                 "(its increase() is the number of dead letters written)", [])
+                                 "(a gauge: it drops when the topic is recreated; count arrivals with "
+                                 "veiviser_dead_letters_arrived_total)", [])
+        self.dead_letters_arrived = Counter("veiviser_dead_letters_arrived", "Dead letters written to the dead-letter "
+                                            "topic since this sampler started (end-offset growth between samples; "
+                                            "a recreated topic counts what its new log holds)", registry=registry)
+        self._dead_end: int | None = None
         self.latency = g("veiviser_ledger_decision_latency_seconds",
                          "End-to-end latency percentile (event occurred -> decision recorded) over the ledger's "
                          "last VEIVISER_HEALTH_LATENCY_MINUTES", ["percentile"])
@@ -69,6 +76,7 @@ class HealthMetrics:
         if report.dead_letters is not None:
             self.dead_letters.set(report.dead_letters.total)
             self.dead_letter_end.set(report.dead_letters.end_offset)
+            self._count_dead_letters(report.dead_letters.end_offset)
         if report.latency is not None:
             for name in ("p50", "p90", "p99"):
                 value = getattr(report.latency, name)
@@ -77,6 +85,13 @@ class HealthMetrics:
         for status in GROUP_STATUSES:
             self.status.labels(status.value).set(1 if report.status is status else 0)
         self.sampled_at.set(report.taken_at)
+
+    def _count_dead_letters(self, end: int) -> None:
+        """Arrivals since the previous report: the end offsets' growth, or, when they went back (the topic was
+        deleted and created again), the new log's end offset - every message on it arrived since."""
+        if self._dead_end is not None:
+            self.dead_letters_arrived.inc(end - self._dead_end if end >= self._dead_end else end)
+        self._dead_end = end
 
     def _groups(self, report: HealthReport) -> None:
         """Set every group's and partition's series, then remove the series of those that went away (never
