@@ -3,8 +3,9 @@
 `fold(state, event)` applies one contract event (a dict already checked by events.validation) to the case's
 state and says whether the case must be routed again: on case.opened, on appointment.requested, and on a
 case.updated that changes where the person is or what routing depends on; and whether its current decision
-is withdrawn (case.closed of an open case). Visit events (visit.completed / visit.failed) change no state:
-they are kept in the case's audit trail. An event for a case the router
+is withdrawn (case.closed of an open case, or appointment.cancelled of the newest request before it was
+booked). Visit events (visit.started / completed / failed) route nothing: the visit's outcome is kept with
+the case's appointments (keyed by visit id) and in its audit trail. An event for a case the router
 has not seen (its case.opened went elsewhere or is missing) still gets a state with status "unknown", so
 its audit trail is complete and nothing is dropped.
 
@@ -32,6 +33,7 @@ APPOINTMENT_STATUS = {
     "appointment.completed": "completed",
     "appointment.no_show": "no_show",
 }
+VISIT_STATUS = {"visit.started": "visit_started", "visit.completed": "visit_completed", "visit.failed": "visit_failed"}
 VISIT_NOTES = {"visit.failed": "the visit did not take place: the planner offers it again or escalates it"}
 
 
@@ -54,7 +56,7 @@ class Step:
     state: CaseState
     route: bool
     note: str = ""
-    withdraw: bool = False  # the case closed: its current decision (if any) is withdrawn
+    withdraw: bool = False  # its current decision (if any) is withdrawn: the case closed, or the request cancelled
 
 
 def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
@@ -67,15 +69,34 @@ def fold(state: CaseState | None, event: Mapping[str, Any]) -> Step:
     if state is None:
         return Step(_apply(base, name, payload), False, f"{name} for a case whose case.opened was not seen")
     if name.startswith("visit."):
-        return Step(base, False, VISIT_NOTES.get(name, ""))
+        return Step(_visited(base, name, payload), False, VISIT_NOTES.get(name, ""))
     if name == "case.updated":
         return _updated(base, payload)
     if name == "case.closed":
         was_open = base.status == OPEN
         return Step(replace(base, status=CLOSED), False, "" if was_open else f"case was {base.status}", was_open)
+    if name == "appointment.cancelled" and _routed_request(base, payload["appointment_id"]) and base.status == OPEN:
+        return Step(_apply(base, name, payload), False, "the request it was routed for was cancelled", True)
     step = _apply(base, name, payload)
     routes = name == "appointment.requested" and base.status == OPEN
     return Step(step, routes, "" if routes or name != "appointment.requested" else f"case is {base.status}")
+
+
+def _routed_request(state: CaseState, appointment_id: str) -> bool:
+    """Whether this appointment is the newest request, still unbooked: the one the current decision serves."""
+    entry = state.appointments.get(appointment_id) or {}
+    requests = [a.get("requested_seq", 0) for a in state.appointments.values() if "requested_seq" in a]
+    return entry.get("status") == "requested" and bool(requests) and entry.get("requested_seq") == max(requests)
+
+
+def _visited(state: CaseState, name: str, payload: Mapping[str, Any]) -> CaseState:
+    """A mobile visit's outcome, kept with the case's appointments (keyed by the visit id)."""
+    appointments = {k: dict(v) for k, v in state.appointments.items()}
+    entry = appointments.setdefault(payload["visit_id"], {"mode": "mobile_visit"})
+    entry["status"] = VISIT_STATUS[name]
+    if "reason" in payload:
+        entry["reason"] = payload["reason"]
+    return replace(state, appointments=appointments)
 
 
 def _opened(state: CaseState, payload: Mapping[str, Any], reopened: bool) -> Step:
@@ -102,6 +123,8 @@ def _apply(state: CaseState, name: str, payload: Mapping[str, Any]) -> CaseState
     appointments = {k: dict(v) for k, v in state.appointments.items()}
     entry = appointments.setdefault(payload["appointment_id"], {})
     entry["status"] = status
+    if name == "appointment.requested":
+        entry["requested_seq"] = state.events_seen  # which request is the newest (jsonb keeps no key order)
     for key in ("service", "preferred_mode", "mode", "starts_at", "office_id"):
         if key in payload:
             entry[key] = payload[key]

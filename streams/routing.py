@@ -78,11 +78,16 @@ def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 WITHDRAWN = "withdrawn"
+WITHDRAWN_BECAUSE = {
+    "case.closed": "the case was closed: its follow-up is withdrawn",
+    "appointment.cancelled": "the requested appointment was cancelled before it was booked: its follow-up is withdrawn",
+}
 
 
 def withdrawal(case_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
-    """The follow-up that withdraws a case's routed follow-up when the case closes: an office keeps no
-    appointment open for it and a planner drops its open visit. Same id on every redelivery."""
+    """The follow-up that withdraws a case's routed follow-up when the case closes or the request it served is
+    cancelled: an office keeps no appointment open for it and a planner drops its open visit. Same id on
+    every redelivery."""
     return {
         "followup_id": decision_id(event["event_id"]),
         "followup_version": FOLLOWUP_VERSION,
@@ -94,7 +99,7 @@ def withdrawal(case_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
         "location_kind": None,
         "appointment_day": None,
         "travel_minutes": None,
-        "reasons": ["the case was closed: its follow-up is withdrawn"],
+        "reasons": [WITHDRAWN_BECAUSE.get(event["event_name"], "its follow-up is withdrawn")],
         "decided_at": event["occurred_at"],
         "causation_id": event["event_id"],
         "correlation_id": event.get("correlation_id"),

@@ -172,5 +172,5 @@ class Pipeline:
         return found
 
     def decisions(self, case_ids: list[str]) -> list[tuple]:
-        return self.query("SELECT case_id, decision_id::text, event_id::text, is_current, point_id FROM "
+        return self.query("SELECT case_id, decision_id::text, event_id::text, is_current, point_id, outcome FROM "
                           "streams_decisions WHERE case_id = ANY(%s)", case_ids)

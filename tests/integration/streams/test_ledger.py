@@ -212,3 +212,12 @@ def test_closed_and_reopened_in_one_batch_the_last_decision_is_current(ledger, d
     b = factory.case_id()
     ledger.record(incoming([factory.opened(b), factory.requested(b), factory.closed(b)]))
     assert counts(database_url, [b])["current"] == 0
+
+
+def test_cancelling_the_request_before_booking_withdraws_the_decision_it_caused(ledger, database_url):
+    a = factory.case_id()
+    ledger.record(incoming([factory.opened(a), factory.requested(a)]))
+    cancel = factory.cancelled(a)
+    done = ledger.record(incoming([cancel], first_offset=2))
+    assert [(f["kind"], f["causation_id"]) for f in done.followups] == [("withdrawn", cancel["event_id"])]
+    assert counts(database_url, [a])["current"] == 0

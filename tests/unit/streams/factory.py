@@ -33,6 +33,17 @@ def requested(case_id: str, n: int = 1, at: datetime = START + timedelta(minutes
                                            "latest": (earliest + timedelta(days=3)).isoformat()}, at)
 
 
+def cancelled(case_id: str, n: int = 1, at: datetime = START + timedelta(minutes=7)) -> dict[str, Any]:
+    return event("appointment.cancelled", {"case_id": case_id, "appointment_id": f"{case_id}-a{n}",
+                                           "cancelled_by": "person", "reason": "no_longer_needed"}, at)
+
+
+def booked(case_id: str, n: int = 1, at: datetime = START + timedelta(minutes=6)) -> dict[str, Any]:
+    starts = (at + timedelta(days=1)).isoformat()
+    return event("appointment.booked", {"case_id": case_id, "appointment_id": f"{case_id}-a{n}",
+                                        "mode": "video", "starts_at": starts, "duration_min": 30}, at)
+
+
 def closed(case_id: str, at: datetime = START + timedelta(minutes=9)) -> dict[str, Any]:
     return event("case.closed", {"case_id": case_id, "reason": "resolved"}, at)
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.unit
 
 def test_the_factory_builds_valid_events():
     a = factory.case_id()
-    for event in (factory.opened(a), factory.requested(a), factory.closed(a), factory.office("1804", "open")):
+    for event in (factory.opened(a), factory.requested(a), factory.closed(a), factory.office("1804", "open"),
+                  factory.booked(a), factory.cancelled(a), factory.visit_failed(a), factory.visit_completed(a)):
         assert check(event).ok, check(event).problems
 
 
@@ -142,6 +143,27 @@ def test_visit_events_change_no_state_and_route_nothing_but_say_what_happened():
     failed = fold(opened, factory.visit_failed("case-1"))
     assert not failed.route and not failed.withdraw and "planner" in failed.note
     assert (failed.state.status, failed.state.locations, failed.state.events_seen) == (OPEN, opened.locations, 2)
+    assert failed.state.appointments["v-1"]["status"] == "visit_failed"
     done = fold(failed.state, factory.visit_completed("case-1"))
     assert not done.route and done.note == ""
     assert "not seen" in fold(None, factory.visit_completed("case-2")).note
+
+
+def test_cancelling_the_newest_unbooked_request_withdraws_its_decision_and_nothing_else_does():
+    state = fold(None, factory.opened("case-1")).state
+    state = fold(state, factory.requested("case-1", 1)).state
+    newest = fold(state, factory.requested("case-1", 2)).state
+    assert not fold(newest, factory.cancelled("case-1", 1)).withdraw  # an older request: the decision stays
+    step = fold(newest, factory.cancelled("case-1", 2))
+    assert step.withdraw and "cancelled" in step.note and step.state.appointments["case-1-a2"]["status"] == "cancelled"
+    booked = fold(newest, factory.booked("case-1", 2)).state
+    assert not fold(booked, factory.cancelled("case-1", 2)).withdraw  # booked first: capacity, not routing
+    assert routing.withdrawal("case-1", factory.cancelled("case-1", 2))["reasons"][0].startswith("the requested")
+
+
+def test_a_visit_outcome_is_kept_with_the_cases_appointments():
+    state = fold(None, factory.opened("case-1")).state
+    failed = fold(state, factory.visit_failed("case-1", "v-9")).state
+    assert failed.appointments["v-9"] == {"mode": "mobile_visit", "status": "visit_failed", "reason": "not_at_home"}
+    done = fold(failed, factory.visit_completed("case-1", "v-9")).state
+    assert done.appointments["v-9"]["status"] == "visit_completed"
