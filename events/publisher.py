@@ -134,9 +134,13 @@ def _impersonation(verdict: Verdict, producing_system: str | None) -> tuple[Prob
 
 
 def _prepared(event: dict[str, Any], value: bytes, topic_map: Mapping[str, str] | None) -> Prepared:
+    return Prepared(event["event_id"], _topic(event, topic_map), event["ordering_key"].encode(), value,
+                    headers_of(event))
+
+
+def _topic(event: dict[str, Any], topic_map: Mapping[str, str] | None) -> str:
     topic = topics.route(event["event_name"]).topic
-    return Prepared(event["event_id"], topic_map.get(topic, topic) if topic_map else topic,
-                    event["ordering_key"].encode(), value, headers_of(event))
+    return topic_map.get(topic, topic) if topic_map else topic
 
 
 class Publisher:
@@ -188,12 +192,29 @@ class Publisher:
         yield from stream.run(events, window, self.flush)
 
     def _prepare_and_send(self, events: list[Any]) -> list[tuple[str | Rejected, Any]]:
-        """Check a chunk, then send it in one tight loop. Only the event id and the future are kept until
-        the result is due (the prepared message is dropped once sent: less for the garbage collector)."""
+        """Check a chunk, then send it in one tight loop. A checked message waits as a plain tuple of
+        strings and bytes (the garbage collector stops tracing those at its first look), its header list
+        is made at the send, and only the event id and the future are kept until the result is due."""
         self._partitions.refresh()
-        prepared = [prepare(event, self.producing_system, self.topic_map) for event in events]
-        return [(item.event_id, self._send(item)) if isinstance(item, Prepared) else (item, None)
-                for item in prepared]
+        checked = [self._checked(event) for event in events]
+        return [(item, None) if isinstance(item, Rejected) else (item[0], self._send_parts(*item[1:]))
+                for item in checked]
+
+    def _checked(self, event: Any) -> tuple[str, str, bytes, bytes, tuple] | Rejected:
+        if type(event) is dict and (value := accepted_bytes(event)) is not None and \
+                (self.producing_system is None or event["producing_system"] == self.producing_system):
+            return (event["event_id"], _topic(event, self.topic_map), event["ordering_key"].encode(), value,
+                    tuple(headers_of(event)))
+        item = prepare(event, self.producing_system, self.topic_map)
+        return item if isinstance(item, Rejected) else (item.event_id, item.topic, item.key, item.value,
+                                                        tuple(item.headers))
+
+    def _send_parts(self, topic: str, key: bytes, value: bytes, headers: tuple) -> Any:
+        try:
+            return self._producer.send(topic, value=value, key=key, headers=list(headers),
+                                       partition=self._partitions.of(topic, key))
+        except Exception as exc:  # kafka-python raises at send time for metadata timeouts and full buffers
+            return exc
 
     def send_prepared(self, messages: Iterable[Prepared]) -> list[Accepted | Failed]:
         """Send checked messages in order and wait for their acknowledgements."""
@@ -210,12 +231,7 @@ class Publisher:
         self._producer.flush(timeout=self.timeout_s)
 
     def _send(self, message: Prepared) -> Any:
-        try:
-            return self._producer.send(message.topic, value=message.value, key=message.key,
-                                       headers=message.headers,
-                                       partition=self._partitions.of(message.topic, message.key))
-        except Exception as exc:  # kafka-python raises at send time for metadata timeouts and full buffers
-            return exc
+        return self._send_parts(message.topic, message.key, message.value, message.headers)
 
 
 def _producer(bootstrap_servers: str, producing_system: str | None, overrides: dict[str, Any]) -> Any:
