@@ -1,5 +1,6 @@
-"""`veiviser health` (a short window, a coloured table, exit 2 when ERR) and `veiviser worker health` (samples
-forever and serves the health gauges at /metrics for Prometheus)."""
+"""`veiviser health` (a short window, a coloured table; exit status 0 when OK or WARN, 1 when anything is ERR,
+2 when the cluster cannot be reached or a setting is bad) and `veiviser worker health` (samples forever and
+serves the health gauges at /metrics for Prometheus)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ ERRORS = (HealthError,)
 
 @click.command(name="health", help="Stream health over a short window of samples: consumer groups with "
                "Burrow's status (OK/WARN/ERR), partition lag in messages and seconds, throughput, brokers, "
-               "under-replicated/offline partitions, dead letters, end-to-end latency. Exit status 1 when "
-               "anything is ERR, 0 otherwise. Settings: VEIVISER_HEALTH_*.")
+               "under-replicated/offline partitions, dead letters, end-to-end latency. Exit status 0 when OK "
+               "or WARN, 1 when anything is ERR, 2 when the cluster cannot be reached. Settings: VEIVISER_HEALTH_*.")
 @click.option("--samples", type=click.IntRange(2, 1000), default=5, show_default=True,
               help="samples in the window")
 @click.option("--interval", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,

@@ -44,3 +44,12 @@ def test_an_abandoned_group_with_lag_makes_the_check_fail(bootstrap_servers, new
 def test_no_group_in_trouble_passes_and_prints_tables(bootstrap_servers, new_group, capsys):
     code, out = run(capsys, "--group", new_group())
     assert code == 0 and "consumer groups" in out and "brokers" in out
+
+
+def test_a_cluster_that_does_not_answer_exits_2_with_the_fix(monkeypatch, capsys):
+    monkeypatch.setenv("VEIVISER_BOOTSTRAP_SERVERS", "127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setenv("VEIVISER_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    with pytest.raises(SystemExit) as stopped:
+        main(["health", "--samples", "2", "--interval", "0.2", "--no-latency"])
+    assert stopped.value.code == 2
+    assert "127.0.0.1:9" in capsys.readouterr().err
