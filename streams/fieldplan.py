@@ -26,12 +26,14 @@ from geo.errors import GeoInputError
 from geo.planning import FixedStop, NextStep, Plan, PlanOptions, Shift, Visit, next_step, plan, visit_priority
 from streams import plans as repo
 
-__all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure"]
+__all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure",
+           "office_request", "OFFICE_REQUESTED", "escalation_id"]
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Oslo")
 DONE = ("started", "completed", "failed")
 MOBILE, WITHDRAWN = "mobile_visit", "withdrawn"
+OFFICE_REQUESTED = "office_appointment_requested"  # the planner's own follow-up kind: an escalated visit
 ESCALATE_AT_ONCE = frozenset({"refused", "unsafe"})
 CAUSES = {"followup": "visit_requested", "field_worker.shift_scheduled": "shift_changed",
           "visit.started": "visit_started", "visit.completed": "visit_completed", "visit.failed": "visit_failed"}
@@ -150,7 +152,8 @@ def _visit_event(cur, item: Item, config: PlannerConfig, today: date) -> set[str
     else:
         status, again = after_failure(p["reason"], first_offered, today, config)
         repo.update_visit(cur, p["visit_id"], status, reason=f"visit failed: {p['reason']}", worker_id=p["worker_id"],
-                          attempt=True, next_offer=again, finished_at=p["attempted_at"])
+                          attempt=True, next_offer=again, finished_at=p["attempted_at"],
+                          escalated_by=item.id if status == "escalated" else None)
     return {team}
 
 
@@ -247,6 +250,35 @@ def _route_payload(stored: repo.StoredPlan, route, visits: Mapping[str, repo.Vis
             "stops": [{"seq": i, "visit_id": s.visit_id, "case_id": visits[s.visit_id].case_id, "eta": _stamp(s.eta),
                        "departure": _stamp(s.departure), "location_kind": visits[s.visit_id].location_kind,
                        "fixed": s.fixed} for i, s in enumerate(route.stops, start=1)]}
+
+
+def escalation_id(visit_id: str) -> str:
+    """The office appointment request's follow-up id: the same for every redelivery of one escalated visit."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{visit_id}:escalated"))
+
+
+def office_request(escalation: repo.Escalation, now: datetime) -> dict[str, Any]:
+    """The follow-up (veiviser.followups.v1, key case id) asking the owner unit for an office appointment
+    instead of the escalated mobile visit. No location: the office books the person in."""
+    code = (escalation.reason or "escalated").split(":")[0].strip().replace(" ", "_") or "escalated"
+    return {
+        "followup_id": escalation_id(escalation.visit_id),
+        "followup_version": 1,
+        "kind": OFFICE_REQUESTED,
+        "case_id": escalation.case_id,
+        "visit_id": escalation.visit_id,
+        "point_id": None,
+        "team_id": escalation.team_id,
+        "owner_unit": escalation.owner_unit,
+        "location_kind": None,
+        "appointment_day": None,
+        "escalation_reason": code,
+        "reasons": [escalation.reason or "escalated"],
+        "decided_at": _stamp(now),
+        "causation_id": escalation.causation_id,
+        "correlation_id": None,
+        "caused_by": "planner.visit_escalated",
+    }
 
 
 def _stamp(moment: datetime) -> str:

@@ -4,8 +4,15 @@
     veiviser.field-shifts.v1 (shift events) ───┼─ stages (deserialize, precondition, validate) ─▶ ONE transaction:
     veiviser.visit-events.v1 (visit events) ───┘      │         record ids, apply (visits, shifts, statuses),
                                                  dead letters    re-plan each affected team, store plans
-                                                                         └─▶ route.planned / route.changed
-                                                                             (veiviser.route-plans.v1, key team)
+                                                                         ├─▶ route.planned / route.changed
+                                                                         │   (veiviser.route-plans.v1, key team)
+                                                                         └─▶ office_appointment_requested for
+                                                                             each escalated visit (followups, key case)
+
+An escalated visit (waited too long, protected address, no location, refused or unsafe) becomes an office
+appointment request: a follow-up of kind office_appointment_requested with a follow-up id derived from the visit
+id (redelivery never makes a second one). It is sent after the transaction and then marked sent; one not marked
+(a crash between) is sent again with the same id when its team is next planned. The planner skips its own kind.
 
 Effectively once: the follow-up / event ids are recorded (planning_processed_events) in the transaction
 that applies them; a redelivered message changes nothing, but its team is planned again and its route event
@@ -33,7 +40,17 @@ from geo.decisions import Outcome as RoutingOutcome
 from geo.windows import KINDS
 from streams import plans as repo
 from streams.delivery import Message, Send, Summary, deliver, on_retry
-from streams.fieldplan import CAUSES, TZ, Item, PlannerConfig, apply_item, replan, route_event
+from streams.fieldplan import (
+    CAUSES,
+    OFFICE_REQUESTED,
+    TZ,
+    Item,
+    PlannerConfig,
+    apply_item,
+    office_request,
+    replan,
+    route_event,
+)
 from streams.retry import Backoff, retry_async
 from streams.stages import Handled, Outcome, Output, Stages, dead_letter, handle
 
@@ -58,11 +75,12 @@ def _deserialize(raw: bytes) -> Any:
 
 def _mine(message: Any) -> bool:
     """Mine: a follow-up (a mobile visit opens a visit; any other kind, e.g. withdrawn, cancels the case's
-    open visit), or a shift or visit event (anything else is counted as skipped)."""
+    open visit; but not the planner's own office appointment requests), or a shift or visit event (anything
+    else is counted as skipped)."""
     if not isinstance(message, dict):
         return True
     if "followup_id" in message:
-        return True
+        return message.get("kind") != OFFICE_REQUESTED  # the planner's own escalations: for the offices
     return message.get("event_name") in EVENTS or "event_name" not in message
 
 
@@ -125,10 +143,11 @@ def _item(message: dict) -> Item:
 
 class PlannerAgent:
     def __init__(self, database_url: str, send: Send, config: PlannerConfig, *, route_plans_topic: str,
-                 dead_letter_topic: str, backoff: Backoff = DEFAULT_BACKOFF,
+                 dead_letter_topic: str, followups_topic: str, backoff: Backoff = DEFAULT_BACKOFF,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.database_url, self.send, self.config, self.backoff, self.clock = database_url, send, config, backoff, clock
         self.route_plans_topic, self.dead_letter_topic = route_plans_topic, dead_letter_topic
+        self.followups_topic = followups_topic
         self.stages = planner_stages()
 
     async def process(self, messages: Sequence[Message]) -> Summary:
@@ -141,14 +160,22 @@ class PlannerAgent:
                 summary.add(handled.outcome.value)
                 if handled.dead_lettered:
                     outputs.append(self._dead_letter(handled, message))
+        work = None
         if items:
             work = await retry_async(lambda: asyncio.to_thread(self._work, items), self.backoff, on_retry(AGENT))
             outputs.extend(self._outputs(work, summary))
         summary.dead_letters = sum(1 for o in outputs if o.topic == self.dead_letter_topic)
         summary.followups = len(outputs) - summary.dead_letters
         await deliver(self.send, outputs, self.backoff, AGENT)
+        await self._escalations_sent(work)
         summary.count(AGENT)
         return summary
+
+    async def _escalations_sent(self, work: dict | None) -> None:
+        sent = [e.visit_id for e in (work or {}).get("escalations", ())]
+        if sent:
+            await retry_async(lambda: asyncio.to_thread(repo.mark_escalations_sent, self.database_url, sent),
+                              self.backoff, on_retry(AGENT))
 
     def _work(self, items: list[tuple[Item, Message]]) -> dict[str, Any]:
         """In a thread, one transaction: record, apply, re-plan. Returns what to send and count."""
@@ -165,6 +192,7 @@ class PlannerAgent:
                     teams.setdefault(team, []).append((item, message))
             for team, touching in sorted(teams.items()):
                 self._replan(cur, team, touching, now, work)
+            work["escalations"] = repo.pending_escalations(cur, sorted(teams))
         return work
 
     async def tick(self, teams: Sequence[str] | None = None) -> Summary:
@@ -175,6 +203,7 @@ class PlannerAgent:
         outputs = self._outputs(work, summary)
         summary.followups = len(outputs)
         await deliver(self.send, outputs, self.backoff, AGENT)
+        await self._escalations_sent(work)
         return summary
 
     def _tick(self, teams: Sequence[str] | None) -> dict[str, Any]:
@@ -185,6 +214,7 @@ class PlannerAgent:
             last = today + timedelta(days=self.config.horizon_days - 1)
             for team in teams if teams is not None else repo.active_teams(cur, today, last):
                 self._replan(cur, team, [], now, work)
+            work["escalations"] = repo.pending_escalations(cur, teams)
         return work
 
     def _apply(self, cur, item: Item, message: Message, is_new: bool, today, work: dict) -> set[str]:
@@ -235,6 +265,7 @@ class PlannerAgent:
         work["events"].append(route_event(planned, cause, now, causation, self.config))
 
     def _outputs(self, work: dict, summary: Summary) -> list[Output]:
+        now = self.clock()
         work["failed"] = list({id(m): (m, e) for m, e in reversed(work["failed"])}.values())[::-1]  # once each
         summary.add(Outcome.OK.value, max(0, work["new"] - len(work["failed"])))
         summary.add("duplicate", work["duplicate"])
@@ -245,7 +276,14 @@ class PlannerAgent:
             value = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
             headers = (("event_name", event["event_name"].encode()), ("event_id", event["event_id"].encode()))
             outputs.append(Output(self.route_plans_topic, event["ordering_key"].encode(), value, headers))
+        outputs.extend(self._office_request(e, now) for e in work.get("escalations", ()))
         return outputs
+
+    def _office_request(self, escalation: repo.Escalation, now: datetime) -> Output:
+        follow = office_request(escalation, now)
+        value = json.dumps(follow, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = (("followup_id", follow["followup_id"].encode()), ("kind", OFFICE_REQUESTED.encode()))
+        return Output(self.followups_topic, escalation.case_id.encode(), value, headers)
 
     def _dead_letter(self, handled: Handled, message: Message) -> Output:
         return dead_letter(handled, message.value or b"", message.origin, AGENT, self.dead_letter_topic)

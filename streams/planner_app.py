@@ -2,7 +2,10 @@
 
     veiviser.followups.v1 ───┐
     veiviser.field-shifts.v1 ┼─▶ agent "planner" (concurrency 1) ──▶ veiviser.route-plans.v1 (key = team id)
-    veiviser.visit-events.v1 ┘        │                          └─▶ veiviser.dead-letter.v1 (origin in headers)
+    veiviser.visit-events.v1 ┘        │                          ├─▶ veiviser.followups.v1 (office_appointment_requested
+                                      │                          │   for each escalated visit; key = case id; the
+                                      │                          │   planner skips its own kind)
+                                      │                          └─▶ veiviser.dead-letter.v1 (origin in headers)
                                       └──▶ PostgreSQL (streams.plans; reads the ledger's case state)
     timer (VEIVISER_PLANNER_REPLAN_EVERY_S) ──▶ every active team re-planned (offered again / escalated)
 
@@ -92,7 +95,7 @@ def bootstrap_planner(bootstrap_servers: str, database_url: str, data_dir: str,
     app = worker.faust_app(settings.group, bootstrap_servers, data_dir, settings.replication_factor,
                            settings.session_timeout_s)
     agent = PlannerAgent(database_url, worker.sender(app), settings.config(), route_plans_topic=settings.route_plans_topic,
-                         dead_letter_topic=settings.dead_letter_topic,
+                         dead_letter_topic=settings.dead_letter_topic, followups_topic=settings.followups_topic,
                          backoff=Backoff(settings.retry_first_s, settings.retry_max_s))
     wiring = PlannerWiring(app, settings, database_url, agent)
     source = app.topic(settings.followups_topic, settings.field_shifts_topic, settings.visit_events_topic,

@@ -14,7 +14,9 @@ Read functions for the field staff service (each opens and closes its own connec
 Write functions for the planner (streams.fieldplan) run on a cursor inside one transaction the caller opens
 with `connect(database_url)`: fresh (processed ids), lock_team, upsert_shift, case_state, open_visits,
 visit_state / update_visit, team_shifts / team_visits / current_stops / previous_workers (what to plan),
-store_plans (new current versions; the old ones retired), mark_planned / mark_unplanned, active_teams.
+store_plans (new current versions; the old ones retired), mark_planned / mark_unplanned, active_teams,
+pending_escalations (escalated visits whose office appointment request is still to be sent) and, in its own
+transaction once they were sent, mark_escalations_sent.
 A lost connection becomes streams.errors.TransientError (retry); a refused statement LedgerRefused.
 Coordinates are personal data: only the planner and the worker's own route read them.
 """
@@ -37,7 +39,8 @@ from streams.errors import LedgerRefused, TransientError
 __all__ = ["RouteStop", "WorkerRoute", "worker_route", "visit_owner", "connect", "ShiftRow", "VisitRow", "CurrentStop",
            "NewVisit", "StoredPlan", "fresh", "lock_team", "upsert_shift", "case_state", "open_visits",
            "visit_state", "update_visit", "team_shifts", "team_visits", "current_stops", "store_plans",
-           "mark_planned", "mark_unplanned", "previous_workers", "active_teams", "cancel_case_visits", "case_teams"]
+           "mark_planned", "mark_unplanned", "previous_workers", "active_teams", "cancel_case_visits", "case_teams",
+           "Escalation", "pending_escalations", "mark_escalations_sent"]
 PAGE = 500
 
 SHIFTS, VISITS = sql.Identifier("planning_shifts"), sql.Identifier("planning_visits")
@@ -149,7 +152,7 @@ SELECT_VISIT = sql.SQL("SELECT team_id, status, first_offered, attempts FROM {} 
 UPDATE_VISIT = sql.SQL(
     "UPDATE {} SET status = %s, reason = %s, worker_id = COALESCE(%s, worker_id), attempts = attempts + %s, "
     "next_offer = %s, started_at = COALESCE(%s, started_at), finished_at = COALESCE(%s, finished_at), "
-    "updated_at = now() WHERE visit_id = %s").format(VISITS)
+    "escalated_by = COALESCE(%s, escalated_by), updated_at = now() WHERE visit_id = %s").format(VISITS)
 SELECT_TEAM_SHIFTS = sql.SQL(
     "SELECT worker_id, shift_date, starts, ends, base_lon, base_lat, languages, youth_specialist, max_route_minutes "
     "FROM {} WHERE team_id = %s AND available AND shift_date BETWEEN %s AND %s ORDER BY shift_date, worker_id").format(
@@ -193,6 +196,13 @@ MARK_UNPLANNED = sql.SQL(
     "UPDATE {} AS v SET status = x.status, reason = x.reason, next_offer = x.next_offer::date, worker_id = NULL, "
     "shift_date = NULL, updated_at = now() FROM (VALUES %s) AS x(visit_id, status, reason, next_offer) "
     "WHERE v.visit_id = x.visit_id AND v.status IN ('open', 'planned')").format(VISITS)
+
+SELECT_PENDING_ESCALATIONS = sql.SQL(
+    "SELECT visit_id, case_id, team_id, reason, followup->>'owner_unit', COALESCE(escalated_by, visit_id) FROM {} "
+    "WHERE status = 'escalated' AND escalation_sent_at IS NULL AND (%s OR team_id = ANY(%s)) ORDER BY visit_id "
+    "LIMIT %s").format(VISITS)
+MARK_ESCALATIONS_SENT = sql.SQL(
+    "UPDATE {} SET escalation_sent_at = now() WHERE visit_id = ANY(%s) AND escalation_sent_at IS NULL").format(VISITS)
 
 
 @dataclass(frozen=True)
@@ -313,8 +323,9 @@ def visit_state(cur, visit_id: str) -> tuple[str, str, date, int] | None:
 
 def update_visit(cur, visit_id: str, status: str, *, reason: str | None = None, worker_id: str | None = None,
                  attempt: bool = False, next_offer: date | None = None, started_at: str | None = None,
-                 finished_at: str | None = None) -> None:
-    cur.execute(UPDATE_VISIT, (status, reason, worker_id, int(attempt), next_offer, started_at, finished_at, visit_id))
+                 finished_at: str | None = None, escalated_by: str | None = None) -> None:
+    cur.execute(UPDATE_VISIT, (status, reason, worker_id, int(attempt), next_offer, started_at, finished_at,
+                               escalated_by, visit_id))
 
 
 def team_shifts(cur, team_id: str, first: date, last: date) -> list[ShiftRow]:
@@ -393,3 +404,29 @@ def cancel_case_visits(cur, case_id: str, reason: str, keep: str = "") -> set[st
 def case_teams(cur, case_id: str) -> set[str]:
     cur.execute(SELECT_CASE_TEAMS, (case_id,))
     return {r[0] for r in cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An escalated visit whose office appointment request is still to be sent."""
+
+    visit_id: str
+    case_id: str
+    team_id: str
+    reason: str | None
+    owner_unit: str | None
+    causation_id: str  # the visit.failed event that escalated it, else the visit's own follow-up id
+
+
+def pending_escalations(cur, teams: Sequence[str] | None, limit: int = PAGE) -> list[Escalation]:
+    """Escalated visits of these teams (None: every team) whose request was not sent yet, oldest id first."""
+    cur.execute(SELECT_PENDING_ESCALATIONS, (teams is None, list(teams or ()), limit))
+    return [Escalation(*row) for row in cur.fetchall()]
+
+
+def mark_escalations_sent(database_url: str, visit_ids: Sequence[str]) -> None:
+    """Record (in its own transaction) that these visits' office appointment requests were sent."""
+    if not visit_ids:
+        return
+    with connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute(MARK_ESCALATIONS_SENT, (list(visit_ids),))

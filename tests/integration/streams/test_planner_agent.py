@@ -104,7 +104,7 @@ def make_agent(database_url, clock=lambda: NOW, **config):
         sent.extend(outputs)
 
     agent = PlannerAgent(database_url, send, PlannerConfig(consumer=f"test-{uuid.uuid4().hex[:8]}", **config),
-                         route_plans_topic="plans", dead_letter_topic="dead",
+                         route_plans_topic="plans", dead_letter_topic="dead", followups_topic="followups",
                          backoff=Backoff(first_s=0.01, max_s=0.02), clock=clock)
     return agent, sent
 
@@ -376,3 +376,56 @@ def test_no_location_of_a_protected_person_reaches_the_visits_the_route_events_o
     assert b'"lon"' not in b"".join(events)
     served = [s for w in team.workers if (r := plans.worker_route(database_url, w, DAY)) for s in r.stops]
     assert [s.case_id for s in served] == [open_case]  # what the field API serves holds none of theirs
+
+
+def office_requests(sent) -> list[dict]:
+    return [json.loads(o.value) | {"_key": o.key.decode()} for o in sent if o.topic == "followups"]
+
+
+def test_every_escalation_becomes_one_office_appointment_request_on_the_followups_topic(database_url, team):
+    agent, sent = make_agent(database_url, escalate_after_days=0, max_route_minutes=120)
+    protected, far, refusing = (team.case(PLACES[0], protected="confidential"), team.case({"lon": 16.5, "lat": 68.4}),
+                                team.case(PLACES[1]))
+    asked = {c: followup(team, c) for c in (protected, far, refusing)}
+    batch = messages([shift(team, team.workers[0]), *asked.values()])
+    asyncio.run(agent.process(batch))
+    requests = {r["case_id"]: r for r in office_requests(sent)}
+    assert sorted(requests) == sorted([protected, far])
+    for case, request in requests.items():
+        visit = asked[case]["followup_id"]
+        assert request["_key"] == case and request["kind"] == "office_appointment_requested"
+        assert request["followup_id"] == str(uuid.uuid5(uuid.NAMESPACE_URL, f"{visit}:escalated"))
+        assert (request["visit_id"], request["causation_id"]) == (visit, visit)
+        assert (request["team_id"], request["owner_unit"], request["location_kind"]) == (team.id, "1804", None)
+        assert b'"lon"' not in json.dumps(request).encode()
+    assert requests[protected]["escalation_reason"] == "protected_address"
+    assert requests[far]["escalation_reason"] == "out_of_reach"
+    sent.clear()
+    asyncio.run(agent.process(batch))  # redelivered: the requests were sent, none again
+    assert office_requests(sent) == []
+    stop = plans.worker_route(database_url, team.workers[0], DAY).stops[0]
+    failed = visit_event("visit.failed", stop.visit_id, refusing, team.workers[0], attempted_at=NOW.isoformat(),
+                         reason="refused")
+    asyncio.run(agent.process(messages([failed])))
+    [request] = office_requests(sent)
+    assert (request["case_id"], request["causation_id"], request["escalation_reason"]) == (
+        refusing, failed["event_id"], "visit_failed")
+    assert request["reasons"] == ["visit failed: refused"]
+
+
+def test_an_office_request_not_marked_sent_is_sent_again_with_the_same_id_and_the_planner_skips_its_own(
+        database_url, team):
+    agent, sent = make_agent(database_url)
+    case = team.case(PLACES[0], protected="strictly_confidential", kind="work")
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, case, location_kind="work")])))
+    [first] = office_requests(sent)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:  # a crash after sending, before marking
+        cur.execute("UPDATE planning_visits SET escalation_sent_at = NULL WHERE case_id = %s", (case,))
+    conn.close()
+    sent.clear()
+    own = {k: v for k, v in first.items() if k != "_key"}
+    summary = asyncio.run(agent.process(messages([own, shift(team, team.workers[0])])))
+    assert summary.outcomes == {"skipped": 1, "ok": 1}
+    [again] = office_requests(sent)
+    assert again == first
+    assert visit_rows(database_url, team)[case][1:3] == ("escalated", "protected_address")

@@ -14,7 +14,7 @@ from events.validation import check
 from geo.planning import Plan, Reason, Route, Stop, Unplanned
 from streams import plans as repo
 from streams.errors import SettingsProblem
-from streams.fieldplan import PlannerConfig, TeamPlan, after_failure, new_visit, route_event
+from streams.fieldplan import PlannerConfig, TeamPlan, after_failure, new_visit, office_request, route_event
 from streams.planner import planner_stages
 from streams.stages import Outcome, handle
 
@@ -68,6 +68,26 @@ def test_a_shift_that_ends_before_it_starts_is_rejected_naming_the_fields_and_th
     assert "HH:MM" in problem.fix
     assert outcome(shift_event(starts="08:00", ends="08:00"))[0] is Outcome.REJECTED
     assert outcome(shift_event(starts="08:00", ends="08:01"))[0] is Outcome.OK
+
+
+def test_an_escalated_visit_asks_the_owner_unit_for_an_office_appointment_with_a_stable_id():
+    escalation = repo.Escalation("visit-1", "case-1", "team-106", "visit failed: unsafe", "1804", "event-9")
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=OSLO)
+    request = office_request(escalation, now)
+    assert request == office_request(escalation, now + timedelta(hours=1)) | {"decided_at": request["decided_at"]}
+    assert request["followup_id"] == str(uuid.uuid5(uuid.NAMESPACE_URL, "visit-1:escalated"))
+    assert (request["kind"], request["case_id"], request["team_id"], request["owner_unit"]) == (
+        "office_appointment_requested", "case-1", "team-106", "1804")
+    assert (request["escalation_reason"], request["causation_id"], request["location_kind"]) == (
+        "visit_failed", "event-9", None)
+    other = office_request(repo.Escalation("visit-2", "case-1", "team-106", None, None, "visit-2"), now)
+    assert other["followup_id"] != request["followup_id"] and other["escalation_reason"] == "escalated"
+
+
+def test_the_planner_skips_its_own_office_appointment_requests():
+    own = office_request(repo.Escalation("visit-1", "case-1", "team-106", "protected_address", "1804", "visit-1"),
+                         datetime(2026, 11, 23, 9, 0, tzinfo=OSLO))
+    assert outcome(own)[0] is Outcome.SKIPPED
 
 
 def state(kind="home", protected="none", young=False, complex_needs=False, interpreter=False, where=None):
