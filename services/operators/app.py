@@ -11,7 +11,9 @@
     POST /api/deadletters/discard         {"refs": [...], "why": "...", "force": false}
     GET  /api/audit                       the newest operator actions
 The dead-letter endpoints need the operator role (403 otherwise); every request carries
-`Authorization: Bearer <token>` (VEIVISER_OPERATORS_TOKENS).
+`Authorization: Bearer <token>` (VEIVISER_OPERATORS_TOKENS). Errors are JSON {"error": what was wrong, "fix":
+what to do} (like the field service), for the API's own refusals (401, 403, 404, 409, 422, 503) and FastAPI's
+(a bad parameter also lists its "problems"); a replay or discard of several answers per dead letter instead.
 """
 
 import hmac
@@ -23,15 +25,18 @@ from typing import Annotated, Any
 import psycopg2
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.operators import metrics
 from services.operators.deadletters import parse_ref
-from services.operators.errors import ActionRefused, DeadLetterNotFound
+from services.operators.errors import ActionRefused, DeadLetterNotFound, OperatorsError
 from services.operators.monitor import Monitor
 from services.operators.queue import DeadLetterQueue
 from services.operators.settings import Caller
@@ -42,6 +47,11 @@ __all__ = ["create_app", "STATIC"]
 STATIC = Path(__file__).parent / "static"
 UNAVAILABLE = (psycopg2.Error, KafkaError, OSError)
 STATUSES = ("open", "replayed", "discarded")
+STATUS_OF = {DeadLetterNotFound: 404, ActionRefused: 409}
+FIX_OF_STATUS = {401: "send 'Authorization: Bearer <token>' with a token of VEIVISER_OPERATORS_TOKENS",
+                 403: "use a token with the role the endpoint needs (VEIVISER_OPERATORS_TOKENS)",
+                 404: "check the path against the API's documentation at /docs",
+                 405: "check the method against the API's documentation at /docs"}
 
 
 class Action(BaseModel):
@@ -67,14 +77,9 @@ def create_app(queue: DeadLetterQueue, monitor: Monitor, callers: dict[str, Call
             time.perf_counter() - began)
         return response
 
-    @app.exception_handler(DeadLetterNotFound)
-    async def not_found(_request: Request, exc: DeadLetterNotFound) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-
-    @app.exception_handler(ActionRefused)
-    async def refused(_request: Request, exc: ActionRefused) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=409)
-
+    app.add_exception_handler(OperatorsError, _operators_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
     for kind in UNAVAILABLE:
         app.add_exception_handler(kind, _unavailable)
 
@@ -111,8 +116,8 @@ def create_app(queue: DeadLetterQueue, monitor: Monitor, callers: dict[str, Call
     @app.get("/api/deadletters/{partition}/{offset}", summary="One dead letter with its value")
     async def view(partition: int, offset: int, caller: Operator, unmasked: bool = False) -> dict[str, Any]:
         if unmasked and not caller.privileged:
-            raise HTTPException(403, f"{caller.name} ({caller.role}) may not see personal data; that needs the "
-                                     "privileged role")
+            raise _refusal(403, f"{caller.name} ({caller.role}) may not see personal data; that needs the "
+                                "privileged role", "ask without ?unmasked=true, or use a token with :privileged")
         return await run_in_threadpool(queue.view, queue.ref(partition, offset), caller, unmasked)
 
     @app.post("/api/deadletters/replay", summary="Replay dead letters to their original topic")
@@ -138,10 +143,11 @@ def _needs(callers: dict[str, Caller], role: str):
     def dependency(request: Request) -> Caller:
         caller = _caller(request, callers)
         if caller is None:
-            raise HTTPException(401, "send 'Authorization: Bearer <token>' with a token of VEIVISER_OPERATORS_TOKENS",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise _refusal(401, "no token, or one the console does not know", FIX_OF_STATUS[401],
+                           headers={"WWW-Authenticate": "Bearer"})
         if not caller.may(role):
-            raise HTTPException(403, f"{caller.name} has role {caller.role!r}; this needs the {role!r} role")
+            raise _refusal(403, f"{caller.name} has role {caller.role!r}; this needs the {role!r} role",
+                           f"use a token of VEIVISER_OPERATORS_TOKENS with the {role!r} role or above")
         return caller
 
     return dependency
@@ -162,7 +168,8 @@ def _refs(texts: list[str], topic: str):
     try:
         return [parse_ref(text, topic) for text in texts]
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise _refusal(422, str(exc), "name each dead letter as PARTITION:OFFSET, as GET /api/deadletters lists "
+                       "them in 'ref'") from None
 
 
 def _listed(item: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +183,33 @@ def _results(done) -> JSONResponse:
                         status_code=status)
 
 
+def _refusal(status: int, error: str, fix: str, headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(status, {"error": error, "fix": fix}, headers=headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """{"error", "fix"} for the API's refusals and Starlette's own (an unknown path, a wrong method)."""
+    assert isinstance(exc, StarletteHTTPException)
+    body = exc.detail if isinstance(exc.detail, dict) else {
+        "error": str(exc.detail), "fix": FIX_OF_STATUS.get(exc.status_code, "see the API's documentation at /docs")}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = jsonable_encoder([{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()])
+    where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in problems)
+    return JSONResponse({"error": f"the request is not valid: {where}", "fix": "send the parameters and body the "
+                         "API documents at /docs", "problems": problems}, status_code=422)
+
+
+async def _operators_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperatorsError)
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 409)
+    return JSONResponse({"error": str(exc), "fix": exc.fix}, status_code=status)
+
+
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": f"the console cannot reach its database or broker ({type(exc).__name__}: {exc}); "
-                         "try again shortly"}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse({"error": f"the console cannot reach its database or broker ({type(exc).__name__}: {exc})",
+                         "fix": "try again shortly; `veiviser status` shows whether the stack is up"},
+                        status_code=503, headers={"Retry-After": "5"})

@@ -33,7 +33,8 @@
     try { body = await response.json(); } catch (e) { body = null; }
     if (response.status === 401) { signOut("Unknown token: sign in again."); throw new Error("unauthorised"); }
     if (!response.ok && response.status !== 207 && response.status !== 409) {
-      throw new Error((body && (body.error || body.detail)) || response.statusText);
+      throw new Error((body && body.error ? body.error + (body.fix ? " (" + body.fix + ")" : "") : "")
+        || response.statusText);
     }
     return {status: response.status, body};
   }

@@ -36,7 +36,27 @@ def test_dead_letter_endpoints_need_the_operator_role(console, method, path, bod
     wrong = {"Authorization": "Bearer " + "x" * 32}
     assert getattr(client, method)(path, headers=wrong, **({"json": body} if body else {})).status_code == 401
     answer = getattr(client, method)(path, headers=bearer("viewer"), **({"json": body} if body else {}))
-    assert answer.status_code == 403 and "operator" in answer.json()["detail"]
+    assert answer.status_code == 403 and "operator" in answer.json()["error"] and answer.json()["fix"]
+
+
+def test_errors_the_api_answers_say_what_was_wrong_and_the_fix(console):
+    client = console[0]
+    answers = {
+        401: client.get("/api/deadletters"),
+        403: client.get("/api/deadletters", headers=bearer("viewer")),
+        404: client.get("/api/deadletters/2/999999", headers=bearer("operator")),
+        409: client.post("/api/deadletters/discard", json={"refs": ["0:0"], "why": ""}, headers=bearer("operator")),
+        422: client.post("/api/deadletters/replay", json={"refs": []}, headers=bearer("operator")),
+    }
+    for status, answer in answers.items():
+        body = answer.json()
+        assert answer.status_code == status and set(body) >= {"error", "fix"} and "detail" not in body, (status, body)
+        assert body["error"] and body["fix"]
+    assert answers[401].headers["WWW-Authenticate"] == "Bearer"
+    assert "no dead letter" in answers[404].json()["error"] and "/api/deadletters" in answers[404].json()["fix"]
+    assert "refs" in answers[422].json()["error"] and answers[422].json()["problems"][0]["loc"][-1] == "refs"
+    unknown = client.get("/api/nothing-here", headers=bearer("operator"))
+    assert unknown.status_code == 404 and set(unknown.json()) == {"error", "fix"}
 
 
 def test_a_viewer_sees_health_and_counts_only(console):
@@ -72,7 +92,7 @@ def test_only_the_privileged_see_personal_data_and_that_is_audited(console, boot
     ref = client.get("/api/deadletters", headers=bearer("operator")).json()["items"][0]["ref"]
     path = "/api/deadletters/{}/{}".format(*ref.split(":"))
     refused = client.get(path, params={"unmasked": "true"}, headers=bearer("operator"))
-    assert refused.status_code == 403 and "privileged" in refused.json()["detail"]
+    assert refused.status_code == 403 and "privileged" in refused.json()["error"]
     shown = client.get(path, params={"unmasked": "true"}, headers=bearer("privileged")).json()
     assert not shown["masked"] and json.loads(shown["value"])["payload"]["case_id"] == "case-api-private"
     assert shown["key"] == "case-api-private"
@@ -93,7 +113,7 @@ def test_replay_and_discard_through_the_api(console, bootstrap_servers):
     again = client.post("/api/deadletters/discard", json={"refs": refs, "why": ""}, headers=bearer("operator"))
     assert again.status_code == 409 and "say why" in again.json()["error"]
     bad = client.post("/api/deadletters/replay", json={"refs": ["nope"]}, headers=bearer("operator"))
-    assert bad.status_code == 422 and "PARTITION:OFFSET" in bad.json()["detail"]
+    assert bad.status_code == 422 and "PARTITION:OFFSET" in bad.json()["fix"]
     assert client.get("/api/deadletters", params={"status": "replayed"}, headers=bearer("operator")).json()["total"] == 2
 
 
