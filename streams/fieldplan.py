@@ -27,7 +27,7 @@ from geo.planning import FixedStop, NextStep, Plan, PlanOptions, Shift, Visit, n
 from streams import plans as repo
 
 __all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure",
-           "office_request", "OFFICE_REQUESTED", "escalation_id"]
+           "office_request", "OFFICE_REQUESTED", "escalation_id", "actual_times"]
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Oslo")
@@ -184,9 +184,18 @@ def _fixed(stops: list[repo.CurrentStop], visits: Mapping[str, repo.VisitRow]) -
     for s in stops:
         v = visits.get(s.visit_id)
         if v is not None and v.status in DONE:
-            out.setdefault((s.worker_id, s.shift_date), []).append(FixedStop(s.visit_id, v.lon, v.lat, s.eta,
-                                                                             s.departure))
+            eta, departure = actual_times(s, v)
+            out.setdefault((s.worker_id, s.shift_date), []).append(FixedStop(s.visit_id, v.lon, v.lat, eta,
+                                                                             departure))
     return {k: tuple(v) for k, v in out.items()}
+
+
+def actual_times(stop: repo.CurrentStop, visit: repo.VisitRow) -> tuple[datetime, datetime]:
+    """A started or done stop's (start, end): the times the worker reported when the visit row has them (a
+    started visit is expected to last as long as planned from when it started), else the planned ones."""
+    eta = visit.started_at or stop.eta
+    departure = visit.finished_at or eta + (stop.departure - stop.eta)
+    return eta, max(eta, departure)
 
 
 def _visit(r: repo.VisitRow, previous: Mapping[str, str], today: date) -> Visit:

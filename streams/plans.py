@@ -159,7 +159,8 @@ SELECT_TEAM_SHIFTS = sql.SQL(
     SHIFTS)
 SELECT_TEAM_VISITS = sql.SQL(
     "SELECT visit_id, case_id, lon, lat, location_kind, first_offered, next_offer, latest, duration_minutes, "
-    "language, needs_youth, priority, status, worker_id, attempts FROM {} WHERE team_id = %s AND lon IS NOT NULL "
+    "language, needs_youth, priority, status, worker_id, attempts, started_at, finished_at FROM {} "
+    "WHERE team_id = %s AND lon IS NOT NULL "
     "AND (status IN ('open', 'planned') OR (status IN ('started', 'completed', 'failed') AND shift_date "
     "BETWEEN %s AND %s)) ORDER BY visit_id").format(VISITS)
 SELECT_CURRENT_STOPS = sql.SQL(
@@ -235,6 +236,8 @@ class VisitRow:
     status: str
     worker_id: str | None
     attempts: int
+    started_at: datetime | None = None  # when the worker reported it started / finished (visit events)
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -429,3 +429,23 @@ def test_an_office_request_not_marked_sent_is_sent_again_with_the_same_id_and_th
     [again] = office_requests(sent)
     assert again == first
     assert visit_rows(database_url, team)[case][1:3] == ("escalated", "protected_address")
+
+
+def test_replanning_keeps_done_stops_at_the_times_the_worker_reported(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(p) for p in PLACES[:3]]
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), *[followup(team, c) for c in cases]])))
+    first, second = plans.worker_route(database_url, team.workers[0], DAY).stops[:2]
+    started, finished = first.eta + timedelta(minutes=50), first.eta + timedelta(minutes=140)  # late and long
+    begun = second.eta + timedelta(minutes=95)
+    later = make_agent(database_url, clock=lambda: begun + timedelta(minutes=5))[0]
+    later.config, later.send = agent.config, agent.send
+    asyncio.run(later.process(messages([
+        visit_event("visit.started", first.visit_id, first.case_id, team.workers[0], started_at=started.isoformat()),
+        visit_event("visit.completed", first.visit_id, first.case_id, team.workers[0],
+                    completed_at=finished.isoformat()),
+        visit_event("visit.started", second.visit_id, second.case_id, team.workers[0], started_at=begun.isoformat())])))
+    again = {s.visit_id: s for s in plans.worker_route(database_url, team.workers[0], DAY).stops}
+    assert (again[first.visit_id].eta, again[first.visit_id].departure) == (started, finished)
+    assert again[second.visit_id].eta == begun and again[second.visit_id].fixed
+    assert again[second.visit_id].departure == begun + (second.departure - second.eta)  # as long as planned

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,15 @@ from events.validation import check
 from geo.planning import Plan, Reason, Route, Stop, Unplanned
 from streams import plans as repo
 from streams.errors import SettingsProblem
-from streams.fieldplan import PlannerConfig, TeamPlan, after_failure, new_visit, office_request, route_event
+from streams.fieldplan import (
+    PlannerConfig,
+    TeamPlan,
+    actual_times,
+    after_failure,
+    new_visit,
+    office_request,
+    route_event,
+)
 from streams.planner import planner_stages
 from streams.stages import Outcome, handle
 
@@ -88,6 +97,18 @@ def test_the_planner_skips_its_own_office_appointment_requests():
     own = office_request(repo.Escalation("visit-1", "case-1", "team-106", "protected_address", "1804", "visit-1"),
                          datetime(2026, 11, 23, 9, 0, tzinfo=OSLO))
     assert outcome(own)[0] is Outcome.SKIPPED
+
+
+def test_a_fixed_stop_keeps_the_times_the_worker_reported_else_the_planned_ones():
+    eta = datetime(2026, 11, 23, 9, 0, tzinfo=OSLO)
+    stop = repo.CurrentStop("w-1", TODAY, "v-1", eta, eta + timedelta(minutes=45))
+    row = repo.VisitRow("v-1", "c-1", 14.4, 67.3, "home", TODAY, None, None, 45, None, False, 10, "started", "w-1", 0)
+    assert actual_times(stop, row) == (stop.eta, stop.departure)
+    began = eta + timedelta(minutes=70)
+    assert actual_times(stop, replace(row, started_at=began)) == (began, began + timedelta(minutes=45))
+    ended = began + timedelta(minutes=20)
+    assert actual_times(stop, replace(row, started_at=began, finished_at=ended, status="completed")) == (began, ended)
+    assert actual_times(stop, replace(row, finished_at=eta - timedelta(minutes=5))) == (eta, eta)  # never negative
 
 
 def state(kind="home", protected="none", young=False, complex_needs=False, interpreter=False, where=None):
