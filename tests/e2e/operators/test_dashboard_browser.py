@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 
+import psycopg2
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
@@ -30,17 +32,39 @@ def lagging_group(bootstrap_servers: str, topic: str, group: str) -> None:
     consumer.close()
 
 
+DECISIONS = 20
+DECIDED = """INSERT INTO streams_case_audit (case_id, seq, entry, event_id, event_name, occurred_at, detail)
+             VALUES (%s, 1, 'decision', gen_random_uuid(), 'case.opened', now() - make_interval(secs => %s), '{}')"""
+
+
+def decisions(database_url: str, prefix: str, count: int) -> None:
+    """`count` decisions recorded now, 1..count seconds after their events: the latency chart's data."""
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        for n in range(1, count + 1):
+            cur.execute(DECIDED, (f"{prefix}{n}", float(n)))
+    conn.close()
+
+
+def forget_decisions(database_url: str, prefix: str) -> None:
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM streams_case_audit WHERE case_id LIKE %s", (prefix + "%",))
+    conn.close()
+
+
 @pytest.fixture
 def console(bootstrap_servers, database_url, new_topic, new_group, settings):
     dlq, origin, watched = new_topic(3), new_topic(3), new_topic(3)
     group = new_group("veiviser-e2e-dash")
     lagging_group(bootstrap_servers, watched, group)
+    prefix = f"e2e-latency-{uuid.uuid4().hex[:12]}-"
+    decisions(database_url, prefix, DECISIONS)  # before the console starts: its first sample reads the latency
     running = RunningConsole(settings, OperatorsSettings(tokens=TOKEN_TEXT, dead_letter_topic=dlq,
                                                          sample_interval_s=1),
                              load_health_settings(groups=group, interval_s=1))
     yield running, origin, group
     running.close()
     forget(database_url, dlq)
+    forget_decisions(database_url, prefix)
 
 
 def sign_in(browser, url: str, role: str) -> WebDriverWait:
@@ -69,6 +93,11 @@ def test_the_dashboard_loads_draws_charts_and_replays_a_dead_letter_by_clicking(
     assert " 45 " in browser.find_element(By.CSS_SELECTOR, "#groups tbody").text  # lag: 3 partitions x (20 - 5)
     wait.until(lambda b: b.find_element(By.ID, "dlq-open").text == "1")
     wait.until(lambda b: points(b, "dlq-chart") >= 1)
+    wait.until(lambda b: points(b, "latency-chart") >= 3)  # p50, p90 and p99 of at least one sample
+    drawn = {p.get_attribute("data-name") for p in browser.find_elements(By.CSS_SELECTOR, "#latency-chart path.series")}
+    assert drawn == {"p50", "p90", "p99"}
+    shown = browser.find_element(By.ID, "latency-now").text
+    assert int(shown.split(" decisions")[0].split(": ")[-1]) >= DECISIONS and "p99" in shown
     assert "brokers up" in browser.find_element(By.ID, "cluster").text
     assert browser.find_elements(By.CSS_SELECTOR, "#brokers tbody .badge.OK")
 
