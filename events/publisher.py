@@ -23,7 +23,7 @@ from events.problems import Problem
 from events.streaming import ChunkedStream
 from events.validation import Verdict, accepted_bytes, check
 
-__all__ = ["Accepted", "Rejected", "Failed", "Result", "Prepared", "prepare", "headers_of", "Publisher",
+__all__ = ["Accepted", "Rejected", "Failed", "Result", "Prepared", "prepare", "headers_of", "checked_headers", "Publisher",
            "PRODUCER_DEFAULTS"]
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
@@ -92,6 +92,17 @@ def headers_of(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
     headers = [_header(name, value) for name in HEADER_FIELDS if (value := get(name)) is not None]
     headers.append(CONTENT_TYPE)
     return headers
+
+
+def checked_headers(event: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:
+    """headers_of for an event the contract accepted (so the envelope fields are there), as a tuple."""
+    head = (("event_id", str(event["event_id"]).encode()), _header("event_name", event["event_name"]),
+            _header("schema_version", event["schema_version"]),
+            _header("producing_system", event["producing_system"]),
+            ("correlation_id", str(event["correlation_id"]).encode()))
+    causation = event.get("causation_id")
+    return (*head, CONTENT_TYPE) if causation is None else (*head, ("causation_id", str(causation).encode()),
+                                                            CONTENT_TYPE)
 
 
 _SHARED: dict[tuple[str, Any], tuple[str, bytes]] = {}
@@ -204,7 +215,7 @@ class Publisher:
         if type(event) is dict and (value := accepted_bytes(event)) is not None and \
                 (self.producing_system is None or event["producing_system"] == self.producing_system):
             return (event["event_id"], _topic(event, self.topic_map), event["ordering_key"].encode(), value,
-                    tuple(headers_of(event)))
+                    checked_headers(event))
         item = prepare(event, self.producing_system, self.topic_map)
         return item if isinstance(item, Rejected) else (item.event_id, item.topic, item.key, item.value,
                                                         tuple(item.headers))

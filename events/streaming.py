@@ -21,7 +21,10 @@ __all__ = ["ChunkedStream"]
 
 class ChunkedStream:
     """The chunks of one publish_stream call: `process(events)` checks and sends a chunk and returns one
-    (item, future-or-None) pair per event; `result(item, future)` turns a pair into a Result."""
+    (item, future-or-None) pair per event; `result(item, future)` turns a pair into a Result.
+
+    The chunk is shared with the flusher thread under a lock. Results wait in a deque that the flusher
+    only appends to and this thread only pops from (deque appends and pops are thread-safe)."""
 
     def __init__(self, process: Callable[[list[Any]], list[tuple[Any, Any]]], result: Callable[[Any, Any], Any],
                  settled: Callable[[Any], bool], chunk: int, max_delay_s: float):
@@ -30,7 +33,8 @@ class ChunkedStream:
         self._chunk: list[Any] = []
         self._started = 0.0
         self._pending: deque[tuple[Any, Any]] = deque()
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()  # a chunk started, or stop
         self._stopped = False
         self._failure: BaseException | None = None
         self._flusher = threading.Thread(target=self._flush_aged, name="veiviser-publish-stream", daemon=True)
@@ -38,18 +42,21 @@ class ChunkedStream:
     def run(self, events: Iterable[Any], window: int, flush: Callable[[], None]) -> Iterator[Any]:
         """Take events from the source, yield a result per event in order (at most `window` unsettled)."""
         self._flusher.start()
+        pending, settled = self._pending, self._settled
         try:
             source_error = None
             try:
                 for event in events:
                     self._add(event)
-                    yield from self._ready(window)
+                    while pending and (len(pending) > window or settled(pending[0][1])):
+                        yield self._result(*pending.popleft())
             except Exception as exc:  # noqa: BLE001 - the source failed: send what it gave, then re-raise
                 source_error = exc
             self._send_chunk()
             flush()
-            while (pair := self._pop()) is not None:
-                yield self._result(*pair)
+            while pending:
+                yield self._result(*pending.popleft())
+            self._raise_failure()
             if source_error is not None:
                 raise source_error
         finally:
@@ -59,26 +66,14 @@ class ChunkedStream:
 
     def _add(self, event: Any) -> None:
         with self._lock:
-            self._raise_failure()
+            if self._failure is not None:
+                raise self._failure
             if not self._chunk:
                 self._started = time.monotonic()
-                self._lock.notify()
+                self._wake.set()
             self._chunk.append(event)
             if len(self._chunk) >= self._size:
                 self._send_locked()
-
-    def _ready(self, window: int) -> Iterator[Any]:
-        while True:
-            with self._lock:
-                if not self._pending or (len(self._pending) <= window and not self._settled(self._pending[0][1])):
-                    return
-                pair = self._pending.popleft()
-            yield self._result(*pair)
-
-    def _pop(self) -> tuple[Any, Any] | None:
-        with self._lock:
-            self._raise_failure()
-            return self._pending.popleft() if self._pending else None
 
     def _send_chunk(self) -> None:
         with self._lock:
@@ -91,12 +86,19 @@ class ChunkedStream:
             self._pending.extend(self._process(chunk))
 
     def _flush_aged(self) -> None:
-        with self._lock:
-            while not self._stopped:
+        """Send the chunk once its first event has waited max_delay_s (woken when a chunk starts, or stop)."""
+        timeout = None
+        while True:
+            self._wake.wait(timeout)
+            with self._lock:
+                self._wake.clear()
+                if self._stopped:
+                    return
                 due = self._started + self._max_delay - time.monotonic() if self._chunk else None
                 if due is None or due > 0:
-                    self._lock.wait(due)
+                    timeout = due
                     continue
+                timeout = None
                 try:
                     self._send_locked()
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
@@ -110,5 +112,5 @@ class ChunkedStream:
     def _stop(self) -> None:
         with self._lock:
             self._stopped = True
-            self._lock.notify()
+        self._wake.set()
         self._flusher.join()

@@ -19,6 +19,15 @@ def test_prepare_routes_keys_and_heads_an_event():
     assert "causation_id" not in dict(headers_of(sent))
 
 
+@pytest.mark.parametrize("causation", [None, "5f0c3e0a-1f1e-4c55-9d1a-2b8f6f1d7c10"])
+def test_the_stream_path_heads_an_event_exactly_as_headers_of(causation):
+    from events.publisher import checked_headers
+
+    for name in ("case.opened", "office.status_changed", "route.planned"):
+        sent = event(name, causation_id=causation)
+        assert list(checked_headers(sent)) == headers_of(sent)
+
+
 def test_prepare_refuses_impersonation_and_maps_topics():
     assert isinstance(prepare(event("case.closed"), producing_system="arena"), Rejected)
     mapped = prepare(event("case.closed"), producing_system="modia", topic_map={"veiviser.case-events.v1": "t"})
