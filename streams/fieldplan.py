@@ -116,8 +116,9 @@ def after_failure(reason: str, first_offered: date, today: date, config: Planner
     return ("escalated", None) if step is NextStep.ESCALATE else ("open", again)
 
 
-def apply_item(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:
-    """Apply one new message; the teams whose plans it changes."""
+def apply_item(cur, item: Item, config: PlannerConfig, today: date) -> set[str] | None:
+    """Apply one new message; the teams whose plans it changes, or None when a visit event names a visit the
+    planner does not know (nothing applied)."""
     p = item.payload
     if item.kind == "followup":
         return _followup(cur, p, config, today)
@@ -138,11 +139,11 @@ def _followup(cur, p: Mapping[str, Any], config: PlannerConfig, today: date) -> 
     return touched | {p["team_id"]}
 
 
-def _visit_event(cur, item: Item, config: PlannerConfig, today: date) -> set[str]:
+def _visit_event(cur, item: Item, config: PlannerConfig, today: date) -> set[str] | None:
     p = item.payload
     known = repo.visit_state(cur, p["visit_id"])
     if known is None:
-        return set()
+        return None
     team, _status, first_offered, _attempts = known
     if item.kind == "visit.started":
         repo.update_visit(cur, p["visit_id"], "started", worker_id=p["worker_id"], started_at=p["started_at"])

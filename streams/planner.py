@@ -181,7 +181,7 @@ class PlannerAgent:
         """In a thread, one transaction: record, apply, re-plan. Returns what to send and count."""
         now = self.clock()
         today = now.astimezone(TZ).date()
-        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "new": 0, "duplicate": 0}
+        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "unknown": [], "new": 0, "duplicate": 0}
         with repo.connect(self.database_url) as conn, conn.cursor() as cur:
             new = repo.fresh(cur, self.config.consumer, list(dict.fromkeys(item.id for item, _ in items)))
             teams: dict[str, list[tuple[Item, Message]]] = {}
@@ -209,7 +209,7 @@ class PlannerAgent:
     def _tick(self, teams: Sequence[str] | None) -> dict[str, Any]:
         now = self.clock()
         today = now.astimezone(TZ).date()
-        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "new": 0, "duplicate": 0}
+        work: dict[str, Any] = {"events": [], "refused": [], "failed": [], "unknown": [], "new": 0, "duplicate": 0}
         with repo.connect(self.database_url) as conn, conn.cursor() as cur:
             last = today + timedelta(days=self.config.horizon_days - 1)
             for team in teams if teams is not None else repo.active_teams(cur, today, last):
@@ -231,8 +231,22 @@ class PlannerAgent:
             work["refused"].append((message, f"the database refused it: {str(exc).strip()}"))
             return set()
         cur.execute("RELEASE SAVEPOINT planner_item")
+        if touched is None:
+            return self._unknown_visit(cur, item, message, work)
         work["new"] += 1
         return touched
+
+    def _unknown_visit(self, cur, item: Item, message: Message, work: dict) -> set[str]:
+        """A visit event for a visit the planner never opened: dead-lettered (rejected) with the reason, and its
+        id un-recorded so that a replay once the visit exists is applied."""
+        visit = item.payload["visit_id"]
+        reason = (f"payload.visit_id: {visit} is not a visit the planner knows ({item.kind} for case "
+                  f"{item.payload['case_id']}). Fix: send the visit id of a stop on the worker's route, or replay "
+                  "this message once the visit's mobile-visit follow-up has been planned")
+        log.warning("planner: %s %s dead-lettered: %s", item.kind, item.id, reason)
+        repo.forget(cur, self.config.consumer, item.id)
+        work["unknown"].append((message, reason))
+        return set()
 
     @staticmethod
     def _team_of(cur, item: Item) -> set[str]:
@@ -270,8 +284,11 @@ class PlannerAgent:
         summary.add(Outcome.OK.value, max(0, work["new"] - len(work["failed"])))
         summary.add("duplicate", work["duplicate"])
         summary.add(Outcome.FAILED.value, len(work["refused"]) + len(work["failed"]))
+        summary.add(Outcome.REJECTED.value, len(work["unknown"]))
         outputs = [self._dead_letter(Handled(Outcome.FAILED, stage, error=error), message)
                    for stage, key in (("store", "refused"), ("plan", "failed")) for message, error in work[key]]
+        outputs.extend(self._dead_letter(Handled(Outcome.REJECTED, "apply", error=error), message)
+                       for message, error in work["unknown"])
         for event in work["events"]:
             value = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
             headers = (("event_name", event["event_name"].encode()), ("event_id", event["event_id"].encode()))

@@ -40,7 +40,7 @@ __all__ = ["RouteStop", "WorkerRoute", "worker_route", "visit_owner", "connect",
            "NewVisit", "StoredPlan", "fresh", "lock_team", "upsert_shift", "case_state", "open_visits",
            "visit_state", "update_visit", "team_shifts", "team_visits", "current_stops", "store_plans",
            "mark_planned", "mark_unplanned", "previous_workers", "active_teams", "cancel_case_visits", "case_teams",
-           "Escalation", "pending_escalations", "mark_escalations_sent"]
+           "Escalation", "pending_escalations", "mark_escalations_sent", "forget"]
 PAGE = 500
 
 SHIFTS, VISITS = sql.Identifier("planning_shifts"), sql.Identifier("planning_visits")
@@ -131,6 +131,7 @@ def visit_owner(database_url: str, visit_id: str) -> str | None:
 
 INSERT_PROCESSED = sql.SQL(
     "INSERT INTO {} (consumer, event_id) VALUES %s ON CONFLICT DO NOTHING RETURNING event_id").format(PROCESSED)
+DELETE_PROCESSED = sql.SQL("DELETE FROM {} WHERE consumer = %s AND event_id = %s").format(PROCESSED)
 LOCK_TEAM = sql.SQL("SELECT pg_advisory_xact_lock(hashtext('planning-team:' || %s))")
 UPSERT_SHIFT = sql.SQL(
     "INSERT INTO {} (worker_id, shift_date, team_id, available, starts, ends, base_lon, base_lat, skills, languages, "
@@ -284,6 +285,11 @@ def fresh(cur, consumer: str, event_ids: Sequence[str]) -> set[str]:
         return set()
     rows = execute_values(cur, INSERT_PROCESSED, [(consumer, e) for e in event_ids], page_size=PAGE, fetch=True)
     return {r[0] for r in rows}
+
+
+def forget(cur, consumer: str, event_id: str) -> None:
+    """Un-record a processed id (a message dead-lettered unapplied: a replay of it is applied, not a duplicate)."""
+    cur.execute(DELETE_PROCESSED, (consumer, event_id))
 
 
 def lock_team(cur, team_id: str) -> None:

@@ -449,3 +449,20 @@ def test_replanning_keeps_done_stops_at_the_times_the_worker_reported(database_u
     assert (again[first.visit_id].eta, again[first.visit_id].departure) == (started, finished)
     assert again[second.visit_id].eta == begun and again[second.visit_id].fixed
     assert again[second.visit_id].departure == begun + (second.departure - second.eta)  # as long as planned
+
+
+def test_a_visit_event_for_an_unknown_visit_is_dead_lettered_with_the_reason_never_counted_ok(database_url, team):
+    agent, sent = make_agent(database_url)
+    case = team.case(PLACES[0])
+    asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, case)])))
+    sent.clear()
+    stray = visit_event("visit.completed", f"{team.id}-no-such-visit", case, team.workers[0],
+                        completed_at=NOW.isoformat())
+    summary = asyncio.run(agent.process(messages([stray])))
+    assert summary.outcomes == {"rejected": 1}
+    [dead] = [o for o in sent if o.topic == "dead"]
+    headers = dict(dead.headers)
+    assert headers["dlq_outcome"] == b"rejected" and f"{team.id}-no-such-visit".encode() in headers["dlq_error"]
+    assert json.loads(dead.value)["event_id"] == stray["event_id"]
+    again = asyncio.run(agent.process(messages([stray])))  # a replay is judged again, not a duplicate
+    assert again.outcomes == {"rejected": 1}
