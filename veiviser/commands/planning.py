@@ -109,29 +109,46 @@ class RouteNotFound(StreamError):
     """No stored route for that worker and date."""
 
 
+OSLO = "Europe/Oslo"  # field workers' clocks: a route is shown in local time, whatever the machine's zone
+
+
+def oslo_today(now=None):
+    """Today's date in Norway (the default day of `veiviser field route`); `now` an aware datetime."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(OSLO)).date()
+
+
+def oslo_clock(moment) -> str:
+    """HH:MM of an aware datetime on a Norwegian clock."""
+    from zoneinfo import ZoneInfo
+
+    return f"{moment.astimezone(ZoneInfo(OSLO)):%H:%M}"
+
+
 @click.command(name="route", help="A field worker's current route for a date, as the planner stored it: stops in "
                "order with estimated arrival, visit, case, location kind, purpose and status.")
 @click.argument("worker_id")
-@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (default: today)")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="YYYY-MM-DD (default: today in Norway); times are shown in Europe/Oslo")
 @click.pass_obj
 def show_route(settings: Settings, worker_id: str, day) -> None:
-    from datetime import date
-
     from rich.console import Console
     from rich.table import Table
 
     from infra.stack import endpoints
     from streams.plans import worker_route
 
-    when = day.date() if day else date.today()
+    when = day.date() if day else oslo_today()
     found = worker_route(endpoints(settings).database_url, worker_id, when)
     if found is None:
         raise RouteNotFound(f"no route stored for worker {worker_id!r} on {when}; check the worker id and the date, "
                             "and that `veiviser worker planner` has consumed the worker's shift")
     table = Table("seq", "eta", "departure", "visit", "case", "kind", "purpose", "status", title=(
-        f"{worker_id} on {when} (team {found.team_id}, plan version {found.version})"))
+        f"{worker_id} on {when} (team {found.team_id}, plan version {found.version}; times Europe/Oslo)"))
     for s in found.stops:
-        table.add_row(str(s.seq), f"{s.eta.astimezone():%H:%M}", f"{s.departure.astimezone():%H:%M}", s.visit_id,
+        table.add_row(str(s.seq), oslo_clock(s.eta), oslo_clock(s.departure), s.visit_id,
                       s.case_id, s.location_kind, s.purpose, s.status + (" (fixed)" if s.fixed else ""))
     Console().print(table)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time as time_module
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg2
@@ -295,9 +296,17 @@ def test_veiviser_field_route_prints_the_stored_route(database_url, team, capsys
     case = team.case(PLACES[0])
     asyncio.run(agent.process(messages([shift(team, team.workers[0]), followup(team, case)])))
     monkeypatch.setenv("COLUMNS", "250")
-    main(["field", "route", team.workers[0], "--day", DAY.isoformat()])
+    monkeypatch.setenv("TZ", "UTC")  # the machine's zone must not matter: a route is shown on Norwegian clocks
+    time_module.tzset()
+    try:
+        main(["field", "route", team.workers[0], "--day", DAY.isoformat()])
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
     out = capsys.readouterr().out
     assert case in out and "planned" in out and "guidance" in out
+    [stop] = plans.worker_route(database_url, team.workers[0], DAY).stops
+    assert f"{stop.eta.astimezone(OSLO):%H:%M}" in out and f"{stop.eta.astimezone(UTC):%H:%M}" not in out
     with pytest.raises(SystemExit) as missing:
         main(["field", "route", team.workers[0], "--day", "2031-01-01"])
     assert missing.value.code == 2 and "no route stored" in "".join(capsys.readouterr())

@@ -40,3 +40,14 @@ def test_a_file_that_is_not_solomon_is_refused_with_the_format(capsys, tmp_path)
 def test_the_planner_worker_command_is_registered(capsys):
     code, out, _ = run(capsys, "worker", "planner", "--help")
     assert code == 0 and "VEIVISER_PLANNER_" in out
+
+
+def test_field_route_shows_norwegian_time_and_defaults_to_the_norwegian_date():
+    from datetime import UTC, date, datetime
+
+    from veiviser.commands.planning import oslo_clock, oslo_today
+
+    assert oslo_today(datetime(2026, 11, 23, 23, 30, tzinfo=UTC)) == date(2026, 11, 24)  # 00:30 in Oslo
+    assert oslo_today(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == date(2026, 6, 30)  # 23:59 summer time
+    assert oslo_clock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC)) == "09:00"
+    assert oslo_clock(datetime(2026, 7, 1, 8, 0, tzinfo=UTC)) == "10:00"
