@@ -3,7 +3,9 @@
     mobile-visit follow-up ─▶ a visit (location read from the ledger's case state by the follow-up's location kind);
                               the case's earlier open visit, if any, is cancelled (superseded)
     any other follow-up ─▶ the case's open visits cancelled (withdrawn: the case closed; else routed elsewhere)
-    field_worker.shift_scheduled ─▶ the worker's shift for that date
+    field_worker.shift_scheduled ─▶ the worker's shift for that date (unavailable: the worker's visits started but
+                                    not finished that day are offered again; those done stay on a route of
+                                    their own)
     visit.started / visit.completed / visit.failed ─▶ the visit's status (a failed visit: offered again or escalated)
                        └─────────▶ each affected team re-planned for the coming days (geo.planning) ─▶ stored plans
                                                                         and a route.planned / route.changed event
@@ -17,13 +19,25 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from geo.errors import GeoInputError
-from geo.planning import FixedStop, NextStep, Plan, PlanOptions, Shift, Visit, next_step, plan, visit_priority
+from geo.planning import (
+    FixedStop,
+    NextStep,
+    Plan,
+    PlanOptions,
+    Route,
+    Shift,
+    Stop,
+    Visit,
+    next_step,
+    plan,
+    visit_priority,
+)
 from streams import plans as repo
 
 __all__ = ["PlannerConfig", "Item", "TeamPlan", "apply_item", "replan", "route_event", "new_visit", "after_failure",
@@ -125,6 +139,10 @@ def apply_item(cur, item: Item, config: PlannerConfig, today: date) -> set[str] 
     if item.kind == "field_worker.shift_scheduled":
         before = repo.upsert_shift(cur, p, item.id, p["worker_id"] in config.youth_specialists,
                                    config.max_route_minutes)
+        if not p["available"]:  # off sick: what they started but did not finish is offered to the others
+            repo.reopen_started(cur, p["worker_id"], date.fromisoformat(p["shift_date"]),
+                                f"offered again: {p['worker_id']}'s shift on {p['shift_date']} was cancelled "
+                                f"while the visit was under way (event {item.id})")
         return {p["team_id"], *([before] if before else [])}
     return _visit_event(cur, item, config, today)
 
@@ -173,7 +191,7 @@ def replan(cur, team_id: str, now: datetime, config: PlannerConfig,
               and (r.next_offer or r.first_offered) <= days[-1]]
     shifts = _shifts(team_id, shift_rows, fixed)
     options = PlanOptions(now=now, exploration=config.exploration, threads=config.threads)
-    team.result = plan(visits, shifts, options)
+    team.result = _with_fixed_only(plan(visits, shifts, options), fixed, {s.key[::-1] for s in shifts})
     team.stored, team.replaced = repo.store_plans(cur, team_id, days[0], days[-1], team.result.routes, now, team.result.solver, new_id)
     repo.mark_planned(cur, team.result.assignments())
     team.unplanned = _unplanned(cur, team, today, config)
@@ -189,6 +207,15 @@ def _fixed(stops: list[repo.CurrentStop], visits: Mapping[str, repo.VisitRow]) -
             out.setdefault((s.worker_id, s.shift_date), []).append(FixedStop(s.visit_id, v.lon, v.lat, eta,
                                                                              departure))
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _with_fixed_only(result: Plan, fixed: Mapping[tuple[str, date], tuple], planned: set) -> Plan:
+    """A worker whose shift was cancelled during the day (off sick) keeps the stops already done as a route of
+    their own, so the day's record stays whole; nothing new goes into it (travel not estimated: 0)."""
+    extra = tuple(Route(worker, day, tuple(Stop(f.visit_id, f.eta, f.departure, 0.0, fixed=True) for f in stops), 0.0,
+                        round(sum((f.departure - f.eta).total_seconds() for f in stops) / 60, 1))
+                  for (worker, day), stops in sorted(fixed.items()) if (worker, day) not in planned)
+    return replace(result, routes=result.routes + extra) if extra else result
 
 
 def actual_times(stop: repo.CurrentStop, visit: repo.VisitRow) -> tuple[datetime, datetime]:

@@ -40,7 +40,7 @@ __all__ = ["RouteStop", "WorkerRoute", "worker_route", "visit_owner", "connect",
            "NewVisit", "StoredPlan", "fresh", "lock_team", "upsert_shift", "case_state", "open_visits",
            "visit_state", "update_visit", "team_shifts", "team_visits", "current_stops", "store_plans",
            "mark_planned", "mark_unplanned", "previous_workers", "active_teams", "cancel_case_visits", "case_teams",
-           "Escalation", "pending_escalations", "mark_escalations_sent", "forget"]
+           "Escalation", "pending_escalations", "mark_escalations_sent", "forget", "reopen_started"]
 PAGE = 500
 
 SHIFTS, VISITS = sql.Identifier("planning_shifts"), sql.Identifier("planning_visits")
@@ -182,6 +182,10 @@ INSERT_STOPS = sql.SQL("INSERT INTO {} (plan_id, seq, visit_id, eta, departure, 
 CANCEL_CASE_VISITS = sql.SQL(
     "UPDATE {} SET status = 'cancelled', reason = %s, updated_at = now() WHERE case_id = %s AND visit_id <> %s "
     "AND status IN ('open', 'planned') RETURNING team_id").format(VISITS)
+REOPEN_STARTED = sql.SQL(
+    "UPDATE {} SET status = 'open', reason = %s, worker_id = NULL, shift_date = NULL, next_offer = NULL, "
+    "started_at = NULL, updated_at = now() WHERE worker_id = %s AND shift_date = %s AND status = 'started' "
+    "RETURNING visit_id").format(VISITS)
 SELECT_CASE_TEAMS = sql.SQL("SELECT DISTINCT team_id FROM {} WHERE case_id = %s").format(VISITS)
 SELECT_PREVIOUS = sql.SQL(
     "SELECT DISTINCT ON (case_id) case_id, worker_id FROM {} WHERE case_id = ANY(%s) AND worker_id IS NOT NULL "
@@ -408,6 +412,12 @@ def cancel_case_visits(cur, case_id: str, reason: str, keep: str = "") -> set[st
     """Cancel a case's open and planned visits (but `keep`); the teams whose plans lose them."""
     cur.execute(CANCEL_CASE_VISITS, (reason, case_id, keep))
     return {r[0] for r in cur.fetchall()}
+
+
+def reopen_started(cur, worker_id: str, shift_date: date, reason: str) -> list[str]:
+    """A worker's visits started but not finished on that date back to open (offered again), with the reason."""
+    cur.execute(REOPEN_STARTED, (reason, worker_id, shift_date))
+    return [r[0] for r in cur.fetchall()]
 
 
 def case_teams(cur, case_id: str) -> set[str]:

@@ -475,3 +475,33 @@ def test_a_visit_event_for_an_unknown_visit_is_dead_lettered_with_the_reason_nev
     assert json.loads(dead.value)["event_id"] == stray["event_id"]
     again = asyncio.run(agent.process(messages([stray])))  # a replay is judged again, not a duplicate
     assert again.outcomes == {"rejected": 1}
+
+
+def test_a_worker_off_sick_mid_day_keeps_the_visits_done_and_the_one_under_way_is_offered_again(database_url, team):
+    agent, sent = make_agent(database_url)
+    cases = [team.case(p) for p in PLACES[:3]]
+    sick, well = team.workers
+    asyncio.run(agent.process(messages([shift(team, sick), *[followup(team, c) for c in cases]])))
+    done, under_way, _ = plans.worker_route(database_url, sick, DAY).stops
+    noon = datetime.combine(DAY, time(12), OSLO)
+    later = make_agent(database_url, clock=lambda: noon)[0]
+    later.config, later.send = agent.config, agent.send
+    asyncio.run(later.process(messages([
+        visit_event("visit.started", done.visit_id, done.case_id, sick, started_at=done.eta.isoformat()),
+        visit_event("visit.completed", done.visit_id, done.case_id, sick, completed_at=done.departure.isoformat()),
+        visit_event("visit.started", under_way.visit_id, under_way.case_id, sick, started_at=noon.isoformat()),
+        shift(team, well)])))
+    sent.clear()
+    asyncio.run(later.process(messages([shift(team, sick, available=False)])))
+    [changed] = route_events(sent)
+    kept = plans.worker_route(database_url, sick, DAY)
+    assert [(s.visit_id, s.fixed, s.status) for s in kept.stops] == [(done.visit_id, True, "completed")]
+    assert {r["worker_id"]: [s["visit_id"] for s in r["stops"]] for r in changed["payload"]["routes"]}[sick] == [
+        done.visit_id]
+    taken = {s.visit_id for s in plans.worker_route(database_url, well, DAY).stops}
+    assert under_way.visit_id in taken  # offered again the same day: the colleague takes it
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, worker_id, started_at FROM planning_visits WHERE visit_id = %s",
+                    (under_way.visit_id,))
+        assert cur.fetchone() == ("planned", well, None)
+    conn.close()
