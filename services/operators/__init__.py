@@ -28,20 +28,30 @@ def open_queue(settings, topic: str, max_replays: int = 3) -> DeadLetterQueue:
 
 def build(settings, operators: OperatorsSettings, health_settings=None):
     """The console wired to the running stack, with the stream health sampler (streams.health; its
-    VEIVISER_HEALTH_* settings say which groups it watches) ticked by the console's monitor.
+    VEIVISER_HEALTH_* settings say which groups it watches) ticked by the console's monitor; each report also
+    sets the health gauges (streams.health.HealthMetrics) the console serves at /metrics.
     Returns (app, close); the monitor is running."""
+    from prometheus_client import CollectorRegistry
+
     from infra.stack import endpoints
-    from streams.health import Sampler, load_health_settings
+    from streams.health import HealthMetrics, Sampler, load_health_settings
 
     queue = open_queue(settings, operators.dead_letter_topic, operators.max_replays)
     where = endpoints(settings)
     health_settings = (health_settings or load_health_settings()).model_copy(update={
         "dead_letter_topic": operators.dead_letter_topic, "interval_s": operators.sample_interval_s})
     sampler = Sampler(where.bootstrap_servers, where.database_url, health_settings)
-    monitor = Monitor(lambda: sampler.tick().to_dict(), queue.sync, queue.summary, operators.sample_interval_s,
-                      operators.history)
+    registry = CollectorRegistry()  # the app's own: several consoles (tests) and a health worker may share a process
+    gauges = HealthMetrics(registry)
+
+    def health() -> dict:
+        report = sampler.tick()
+        gauges.update(report)  # a few hundred gauge sets: cheap next to the sample itself
+        return report.to_dict()
+
+    monitor = Monitor(health, queue.sync, queue.summary, operators.sample_interval_s, operators.history)
     monitor.start()
-    app = create_app(queue, monitor, operators.callers())
+    app = create_app(queue, monitor, operators.callers(), registries=(registry,))
 
     def close() -> None:
         monitor.stop()

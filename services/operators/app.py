@@ -2,7 +2,7 @@
 
     GET  /                                the dashboard (static HTML/JS/CSS from the package; works offline)
     GET  /v1/health                       liveness (no token)
-    GET  /metrics                         Prometheus metrics (no token)
+    GET  /metrics                         Prometheus metrics (no token): the console's and the health gauges
     GET  /api/me                          who the token is                              viewer
     GET  /api/snapshot                    newest health report and dead-letter counts   viewer
     GET  /api/deadletters                 browse: origin, stage, reason, text, status, since, until, limit, offset
@@ -30,7 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from kafka.errors import KafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -60,8 +60,10 @@ class Action(BaseModel):
     force: bool = Field(default=False, description="Replay again / replay a discarded or looping one")
 
 
-def create_app(queue: DeadLetterQueue, monitor: Monitor, callers: dict[str, Caller]) -> FastAPI:
-    """The console app: `callers` maps bearer token -> Caller (name, role)."""
+def create_app(queue: DeadLetterQueue, monitor: Monitor, callers: dict[str, Caller],
+               registries: tuple[CollectorRegistry, ...] = ()) -> FastAPI:
+    """The console app: `callers` maps bearer token -> Caller (name, role); /metrics serves the default
+    registry and `registries` (build() passes the health gauges' own)."""
     app = FastAPI(title="Veiviser operator console", version="1",
                   description="Stream health and the dead-letter queue for operators.")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -93,7 +95,7 @@ def create_app(queue: DeadLetterQueue, monitor: Monitor, callers: dict[str, Call
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(b"".join(generate_latest(r) for r in (REGISTRY, *registries)), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/api/me", summary="Who the token belongs to")
     async def me(caller: Viewer) -> dict[str, Any]:

@@ -60,3 +60,16 @@ def test_dead_letters_arrived_counts_growth_and_a_recreated_topic_as_new_arrival
     metrics.update(report(window, 4.0, 2))
     assert arrived() == 5
     assert registry.get_sample_value("veiviser_dead_letter_end_offset") == 2
+
+
+def test_prometheus_keeps_one_source_of_the_health_gauges_the_console_also_serves():
+    config = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
+    [operators] = [job for job in config["scrape_configs"] if job["job_name"] == "operators"]
+    [drop] = [r for r in operators["metric_relabel_configs"] if r["action"] == "drop"]
+    dropped = re.compile(drop["regex"])
+    registry = CollectorRegistry()
+    HealthMetrics(registry)
+    health = {m.name for m in registry.collect()}
+    assert health and all(dropped.fullmatch(name) or dropped.fullmatch(name + "_total") for name in health)
+    console = [name for name, (_, _, where) in project_metrics().items() if name.startswith("veiviser_operators_")]
+    assert console and not any(dropped.fullmatch(name) for name in console)
