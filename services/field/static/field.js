@@ -1,6 +1,9 @@
 /* Veiviser field page: the day's stops in order, a map drawn from our own outlines (SVG, no tiles), actions.
    Works offline: no external scripts, fonts or tiles; the last route and the outlines are kept in localStorage
-   and shown when the network is gone. The token is entered once (or given as #token=...) and kept. */
+   and shown when the network is gone. The token is entered once (or given as #token=...) and kept.
+   Kept data belongs to one token: the worker and the routes are kept with a fingerprint of the token they were
+   fetched with and shown offline only to that token; another token, a refused token or logging out removes
+   every veiviser.field.* key. */
 (function () {
   "use strict";
 
@@ -15,7 +18,7 @@
     status: { planned: "Planlagt", open: "Åpen", started: "Påbegynt", completed: "Fullført",
               failed: "Ikke truffet", escalated: "Sendt til kontoret" },
     withheld: {
-      protected_address: "skjermet adresse – hjemmeadressen vises aldri. Avtal møtested med kontoret.",
+      protected_address: "skjermet adresse – stedet vises aldri. Avtal møtested med kontoret.",
       protection_unknown: "adressen vises ikke (ukjent om den er skjermet). Spør kontoret før besøket."
     },
     reason: { not_at_home: "Ikke hjemme", refused: "Ønsket ikke besøk", unsafe: "Utrygg situasjon",
@@ -54,6 +57,41 @@
     try { localStorage.setItem(KEY + name, JSON.stringify(value)); } catch (e) { /* full: keep going */ }
   }
 
+  /* Every kept key of the page (token, worker, routes, outlines): nothing of one worker stays for the next. */
+  function forget() {
+    var names = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var name = localStorage.key(i);
+      if (name && name.indexOf(KEY) === 0) { names.push(name); }
+    }
+    names.forEach(function (name) { localStorage.removeItem(name); });
+  }
+
+  /* Which token kept data was fetched with, without keeping the token itself (two 32-bit FNV-1a hashes; an
+     equality check for data shown offline, not a secret). */
+  function fingerprint(token) {
+    var a = 0x811c9dc5, b = 0x2c9277b5;
+    for (var i = 0; i < (token || "").length; i++) {
+      var c = token.charCodeAt(i);
+      a = Math.imul(a ^ c, 16777619) >>> 0;
+      b = Math.imul(b ^ c, 16777619) >>> 0;
+      b = (b ^ (b >>> 13)) >>> 0;
+    }
+    return a.toString(16) + "." + b.toString(16) + "." + (token || "").length;
+  }
+
+  function keep(name, value) { save(name, { owner: fingerprint(state.token), value: value }); }
+  function kept(name) {
+    var entry = saved(name);
+    return entry && entry.owner === fingerprint(state.token) ? entry.value : null;
+  }
+
+  function useToken(token) {
+    if (localStorage.getItem(KEY + "token") !== token) { forget(); }  // someone else's: nothing earlier stays
+    localStorage.setItem(KEY + "token", token);
+    state.token = token;
+  }
+
   function ApiError(status, body) {
     this.status = status;
     this.message = body && body.error ? body.error + (body.fix ? " – " + body.fix : "") : "feil " + status;
@@ -79,21 +117,20 @@
   function start() {
     var given = fragment();
     if (given.token) {
-      localStorage.setItem(KEY + "token", given.token);
+      useToken(given.token);
       history.replaceState(null, "", location.pathname + (given.day ? "#day=" + given.day : ""));
     }
     state.token = localStorage.getItem(KEY + "token");
     $("#day").value = given.day || today();
     $("#token-form").addEventListener("submit", function (event) {
       event.preventDefault();
-      localStorage.setItem(KEY + "token", $("#token").value.trim());
-      state.token = localStorage.getItem(KEY + "token");
+      useToken($("#token").value.trim());
       enter();
     });
     $("#reload").addEventListener("click", load);
     $("#day").addEventListener("change", load);
     $("#logout").addEventListener("click", function () {
-      localStorage.removeItem(KEY + "token");
+      forget();
       location.reload();
     });
     if (state.token) { enter(); } else { showLogin(); }
@@ -107,16 +144,17 @@
 
   function enter() {
     api("GET", "/v1/me").then(function (me) {
-      save("me", me);
+      keep("me", me);
       begin(me);
     }).catch(function (error) {
       if (error.status === 401) {
-        localStorage.removeItem(KEY + "token");
+        forget();
         showLogin(error.message);
-      } else if (offline(error) && saved("me")) {
-        begin(saved("me"));
+      } else if (offline(error) && kept("me")) {
+        begin(kept("me"));
       } else {
-        showLogin(error.message);
+        showLogin(offline(error) ? "Uten nett, og ingenting er lagret for denne nøkkelen. Prøv igjen med dekning."
+                                 : error.message);
       }
     });
   }
@@ -136,12 +174,12 @@
     say("Henter ruten …");
     var path = "/v1/workers/" + encodeURIComponent(state.worker) + "/routes/" + day;
     return api("GET", path).then(function (route) {
-      save("route." + state.worker + "." + day, route);
+      keep("route." + state.worker + "." + day, route);
       show(route, "");
     }).catch(function (error) {
-      var kept = saved("route." + state.worker + "." + day);
-      if (offline(error) && kept) {
-        show(kept, "Uten nett: viser ruten slik den var sist hentet.");
+      var last = kept("route." + state.worker + "." + day);
+      if (offline(error) && last) {
+        show(last, "Uten nett: viser ruten slik den var sist hentet.");
       } else {
         say(error.message, true);
       }

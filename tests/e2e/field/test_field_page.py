@@ -130,3 +130,49 @@ def test_the_page_opens_without_a_network_and_shows_the_last_route(browser, boot
     assert [i.get_attribute("data-visit") for i in items] == [s["visit_id"] for s in stops]
     assert "Uten nett" in browser.find_element(By.ID, "status").text
     assert browser.find_elements(By.CSS_SELECTOR, "#map path.region")  # outlines kept too
+
+
+def kept_keys(browser) -> list:
+    return browser.execute_script(
+        "return Object.keys(localStorage).filter(function (k) { return k.indexOf('veiviser.field.') === 0; }).sort()")
+
+
+def _offline_after_seeing(browser, bootstrap_servers, database_url, new_topic, seeder, then) -> tuple:
+    """Worker Anna sees her route online (kept for offline use); the service goes away; `then(url, field)`."""
+    anna, bo = uid("w-page"), uid("w-page")
+    stops = seeder.route(anna, [{"kind": "work", "at": BODO}, {"kind": "school", "at": FAUSKE}])
+    with field_app(bootstrap_servers, database_url, new_topic(partitions=3), [anna, bo]) as field:
+        with serve(field.app) as url:
+            open_page(browser, url, field.token_of[anna])
+            WebDriverWait(browser, 30).until(lambda b: b.execute_script("return !!navigator.serviceWorker.controller"))
+            assert any(k.startswith("veiviser.field.route.") for k in kept_keys(browser))
+        with pytest.raises(httpx.TransportError):  # the service is gone
+            httpx.get(f"{url}/v1/health", timeout=2)
+        then(url, field, bo)
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "login").is_displayed())
+    assert not browser.find_elements(By.CSS_SELECTOR, "#stops li.stop")
+    assert all(s["visit_id"] not in browser.page_source for s in stops)
+    assert not any(k.startswith(("veiviser.field.route.", "veiviser.field.me")) for k in kept_keys(browser))
+    return stops
+
+
+def test_after_logout_another_token_offline_sees_nothing_of_the_previous_worker(browser, bootstrap_servers,
+                                                                                 database_url, new_topic, seeder):
+    def log_out_and_type_any_token(url, field, bo):
+        browser.find_element(By.ID, "logout").click()
+        WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "login").is_displayed())
+        assert kept_keys(browser) == []  # every veiviser.field.* key gone, not only the token
+        browser.find_element(By.ID, "token").send_keys("any-token-typed-by-someone-" + "y" * 10)
+        browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+        WebDriverWait(browser, 10).until(ready.text_to_be_present_in_element((By.CSS_SELECTOR, ".hint"), "Uten nett"))
+
+    _offline_after_seeing(browser, bootstrap_servers, database_url, new_topic, seeder, log_out_and_type_any_token)
+
+
+def test_another_workers_token_offline_never_sees_the_kept_route(browser, bootstrap_servers, database_url, new_topic,
+                                                                  seeder):
+    def give_another_token(url, field, bo):  # no logout: Bo's token given in the address on Anna's phone
+        browser.get(f"{url}/#token={field.token_of[bo]}&day={DAY.isoformat()}")
+        browser.refresh()
+
+    _offline_after_seeing(browser, bootstrap_servers, database_url, new_topic, seeder, give_another_token)
