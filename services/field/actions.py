@@ -1,4 +1,5 @@
-"""Actions on a stop: start, complete, could not meet. Each is recorded once per visit and route day.
+"""Actions on a stop: start, complete, could not meet. The outcome is recorded once per visit and route day; a
+start once per visit, route day and worker (a visit handed over mid-day is started anew by the colleague).
 
     start -> visit.started      complete -> visit.completed      fail (with a reason) -> visit.failed
 
@@ -67,7 +68,7 @@ class Actions:
         """Record (and publish) `action` on `stop` of worker_id's route of `day`. Raises a FieldError."""
         reason = _checked(action, reason)
         if action == "start":
-            finished = self.store.of_day(day, [stop.visit_id]).get((stop.visit_id, "finish"))
+            finished = self.store.of_day(day, [stop.visit_id], worker_id).get((stop.visit_id, "finish"))
             if finished is not None:
                 raise ActionConflict(f"visit {stop.visit_id} is already recorded as {_recorded(finished)}",
                                      "there is nothing to start: go on to the next stop")

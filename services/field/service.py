@@ -62,7 +62,7 @@ class FieldService:
             return {"worker_id": worker, "day": day.isoformat(), "plan_version": None, "stops": [],
                     "message": f"no route is planned for you on {day.isoformat()}"}
         ids = [s.visit_id for s in route.stops]
-        actions = self._database(self.store.of_day, day, ids)
+        actions = self._database(self.store.of_day, day, ids, worker)
         cases = sorted({s.case_id for s in route.stops})  # a protected person is withheld at any place
         protection = self._database(self.store.protection, cases)
         return route_view(route, actions, protection, lambda lon, lat: municipality_name(lon, lat, day))

@@ -1,5 +1,8 @@
-"""The field service's own table (field_visit_actions, migration 0090) and the one fact it reads from the
-router's case state: whether a case's person has a protected address.
+"""The field service's own table (field_visit_actions, migrations 0090 and 0091) and the one fact it reads from
+the router's case state: whether a case's person has a protected address.
+
+A visit has one 'finish' row a day (its outcome, whoever recorded it) and one 'start' row per worker who
+started it that day (a worker off sick hands a started visit back; the colleague who takes it starts it anew).
 
 An action runs inside `Store.claim(row)`: the row is inserted unless the visit's step already has one, then
 locked (SELECT ... FOR UPDATE) for the rest of the block, so a double tap waits for the first tap to finish
@@ -27,11 +30,13 @@ COLUMNS = ("visit_id", "shift_date", "step", "outcome", "reason", "worker_id", "
 _COLS = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 INSERT = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
     TABLE, _COLS, sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)))
-LOCK = sql.SQL("SELECT {} FROM {} WHERE visit_id = %s AND shift_date = %s AND step = %s FOR UPDATE").format(
-    _COLS, TABLE)
+LOCK = sql.SQL("SELECT {} FROM {} WHERE visit_id = %s AND shift_date = %s AND step = %s "
+               "AND (step = 'finish' OR worker_id = %s) FOR UPDATE").format(_COLS, TABLE)
 PUBLISHED = sql.SQL("UPDATE {} SET status = 'published', topic = %s, kafka_partition = %s, kafka_offset = %s, "
-                    "updated_at = now() WHERE visit_id = %s AND shift_date = %s AND step = %s").format(TABLE)
-OF_DAY = sql.SQL("SELECT {} FROM {} WHERE shift_date = %s AND visit_id = ANY(%s)").format(_COLS, TABLE)
+                    "updated_at = now() WHERE visit_id = %s AND shift_date = %s AND step = %s "
+                    "AND worker_id = %s").format(TABLE)
+OF_DAY = sql.SQL("SELECT {} FROM {} WHERE shift_date = %s AND visit_id = ANY(%s) "
+                 "AND (step = 'finish' OR worker_id = %s)").format(_COLS, TABLE)
 PROTECTION = sql.SQL("SELECT case_id, profile->>'protected_address' FROM {} WHERE case_id = ANY(%s)").format(
     sql.Identifier("streams_case_state"))
 
@@ -65,7 +70,8 @@ class Claim:
         self.row = row
 
     def published(self, topic: str, partition: int, offset: int) -> None:
-        self._cur.execute(PUBLISHED, (topic, partition, offset, self.row.visit_id, self.row.shift_date, self.row.step))
+        self._cur.execute(PUBLISHED, (topic, partition, offset, self.row.visit_id, self.row.shift_date, self.row.step,
+                                      self.row.worker_id))
         self.row = replace(self.row, status="published", topic=topic, kafka_partition=partition, kafka_offset=offset)
 
 
@@ -92,15 +98,16 @@ class Store:
         """Insert `new` unless its visit step has a row, lock the row, yield it; commit when the block ends."""
         with self._cursor() as cur:
             cur.execute(INSERT, new.values())
-            cur.execute(LOCK, (new.visit_id, new.shift_date, new.step))
+            cur.execute(LOCK, (new.visit_id, new.shift_date, new.step, new.worker_id))
             yield Claim(cur, ActionRow(*cur.fetchone()))
 
-    def of_day(self, day: date, visit_ids: list[str]) -> dict[tuple[str, str], ActionRow]:
-        """(visit id, step) -> the row, for the visits of one route day."""
+    def of_day(self, day: date, visit_ids: list[str], worker_id: str) -> dict[tuple[str, str], ActionRow]:
+        """(visit id, step) -> the row, for the visits of one route day: their outcomes, and the starts that
+        worker recorded (a colleague's start of a visit handed back is not theirs)."""
         if not visit_ids:
             return {}
         with self._cursor() as cur:
-            cur.execute(OF_DAY, (day, visit_ids))
+            cur.execute(OF_DAY, (day, visit_ids, worker_id))
             rows = [ActionRow(*r) for r in cur.fetchall()]
         return {(r.visit_id, r.step): r for r in rows}
 

@@ -232,3 +232,25 @@ def test_simultaneous_taps_publish_one_event(field, seeder, workers, bootstrap_s
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
     assert len({a.json()["event_id"] for a in answers}) == 1
     assert len(read_all(bootstrap_servers, field.topic, timeout_s=4)) == 1
+
+
+def test_a_visit_handed_over_mid_day_is_started_anew_by_the_colleague(field, client, seeder, workers, database_url,
+                                                                      bootstrap_servers):
+    import psycopg2
+
+    anna, bjorn = workers
+    [stop] = seeder.route(anna, [{"kind": "work", "at": BODO}])
+    base = f"visits/{stop['visit_id']}"
+    assert client.post(f"{path(anna)}/{base}/start", headers=field.headers(anna)).status_code == 201
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:  # Anna off sick: the planner gives it to Bjørn
+        cur.execute("UPDATE planning_route_plans SET worker_id = %s WHERE worker_id = %s", (bjorn, anna))
+    conn.close()
+    shown = client.get(path(bjorn), headers=field.headers(bjorn)).json()["stops"]
+    assert [s["status"] for s in shown] == ["planned"]  # Anna's start is not Bjørn's
+    started = client.post(f"{path(bjorn)}/{base}/start", headers=field.headers(bjorn))
+    assert started.status_code == 201 and started.json()["duplicate"] is False
+    assert client.post(f"{path(bjorn)}/{base}/start", headers=field.headers(bjorn)).json()["duplicate"] is True
+    assert client.post(f"{path(bjorn)}/{base}/complete", headers=field.headers(bjorn)).status_code == 201
+    events = [json.loads(r.value) for r in read_all(bootstrap_servers, field.topic, expect=3, timeout_s=4)]
+    assert sorted((e["event_name"], e["payload"]["worker_id"]) for e in events) == [
+        ("visit.completed", bjorn), ("visit.started", anna), ("visit.started", bjorn)]
