@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 from streams.health.burrow import Status
 from streams.health.report import HealthReport
+from streams.health.window import UNREADABLE
 
 __all__ = ["HealthMetrics"]
 
@@ -35,6 +36,8 @@ class HealthMetrics:
         self.group_status = g("veiviser_consumer_group_status", "1 for the group's Burrow status (OK, WARN, ERR)",
                               ["group", "status"])
         self.group_members = g("veiviser_consumer_group_members", "Live members of the group", ["group"])
+        self.group_unreadable = g("veiviser_consumer_group_unreadable", "1 when the sampler could not read the "
+                                  "watched group (its status is then WARN, or ERR when no sample read it)", ["group"])
         self.throughput = g("veiviser_topic_messages_per_second", "Messages appended per second over the window",
                             ["topic"])
         self.end_offset = g("veiviser_topic_end_offset", "Sum of the topic's partitions' log end offsets", ["topic"])
@@ -97,11 +100,13 @@ class HealthMetrics:
         """Set every group's and partition's series, then remove the series of those that went away (never
         clear first: a scrape in between would see the groups vanish)."""
         values: dict[Gauge, dict[tuple[str, ...], float]] = {m: {} for m in (
-            self.lag, self.lag_seconds, self.partition_status, self.group_status, self.group_members)}
+            self.lag, self.lag_seconds, self.partition_status, self.group_status, self.group_members,
+            self.group_unreadable)}
         for group in report.groups:
             for status in GROUP_STATUSES:
                 values[self.group_status][(group.group, status.value)] = 1 if group.status is status else 0
             values[self.group_members][(group.group,)] = group.members
+            values[self.group_unreadable][(group.group,)] = 1 if group.state == UNREADABLE else 0
             for p in group.partitions:
                 labels = (group.group, p.topic, str(p.partition))
                 values[self.lag][labels] = p.lag

@@ -73,3 +73,18 @@ def test_prometheus_keeps_one_source_of_the_health_gauges_the_console_also_serve
     assert health and all(dropped.fullmatch(name) or dropped.fullmatch(name + "_total") for name in health)
     console = [name for name, (_, _, where) in project_metrics().items() if name.startswith("veiviser_operators_")]
     assert console and not any(dropped.fullmatch(name) for name in console)
+
+
+def test_an_unreadable_group_has_its_own_gauge_and_alert():
+    registry = CollectorRegistry()
+    metrics, window = HealthMetrics(registry), Window(2)
+    window.add(Snapshot(1.0, (), {}, unreadable={"veiviser-router": "KafkaTimeoutError()"}))
+    metrics.update(window.report(now=1.0))
+    assert registry.get_sample_value("veiviser_consumer_group_unreadable", {"group": "veiviser-router"}) == 1
+    assert registry.get_sample_value("veiviser_consumer_group_status", {"group": "veiviser-router", "status": "ERR"}) == 1
+    window.add(Snapshot(2.0, (), {}))
+    metrics.update(window.report(now=2.0))
+    assert registry.get_sample_value("veiviser_consumer_group_unreadable", {"group": "veiviser-router"}) is None
+    alerts = dict(expressions())
+    assert "veiviser_consumer_group_unreadable" in alerts["alert ConsumerGroupUnreadable"]
+    assert "unless" in alerts["alert ConsumerLagGrowing"]  # an unreadable group is not "falling behind"
