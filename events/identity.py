@@ -148,17 +148,20 @@ def _mask_all_digits(raw: bytes) -> bytes:
     return bytes(42 if 48 <= b <= 57 else b for b in raw)
 
 
+_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
+
+
 def mask_bytes(raw: bytes) -> bytes:
     """The bytes with identity numbers masked, for dead-lettering.
 
     Digits written plainly are masked in place (same length, so the rest is byte-for-byte the original).
-    When the bytes are JSON that still hides a number after that (for example as \\u0031 escapes), the
-    JSON is re-written with the number masked instead.
+    When the bytes are JSON that still hides a number after that (as \\u0031 escapes, or as a number in
+    exponent form such as 3.1129910065e10), the JSON is re-written with the number masked instead.
     """
     masked = _BYTES.sub(_mask_match_bytes, raw)
     if contains_identity_number(masked):  # cannot happen by construction; never keep a number if it does
         masked = _mask_all_digits(masked)
-    if b"\\u" not in masked:
+    if b"\\u" not in masked and not _EXPONENT.search(masked):
         return masked
     import json
 

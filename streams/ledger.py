@@ -130,7 +130,7 @@ class Recorded:
     fresh: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     decisions: list[DecisionRow] = field(default_factory=list)
-    followups: list[dict[str, Any]] = field(default_factory=list)  # new ones, then re-sent ones, in order
+    followups: list[dict[str, Any]] = field(default_factory=list)  # new and re-sent, in their events' order
     failures: dict[str, str] = field(default_factory=dict)  # event id -> error (recorded, routing failed)
     refused: dict[str, str] = field(default_factory=dict)  # event id -> error (the database refused it)
     replayed: dict[str, str] = field(default_factory=dict)  # redelivered event id -> its stored routing error
@@ -152,6 +152,7 @@ class _Work:
     bookings: dict[Slot, int] = field(default_factory=dict)
     booking_changes: dict[Slot, int] = field(default_factory=dict)
     audit: list[tuple] = field(default_factory=list)
+    sent: dict[str, dict[str, Any]] = field(default_factory=dict)  # event id -> its follow-up (new or stored)
     result: Recorded = field(default_factory=Recorded)
 
 
@@ -213,15 +214,15 @@ class Ledger:
         if self.changes is not None and (fresh or retry):
             work.bookings = self._bookings(cur, fresh or list(retry.values()))
         for item in fresh:
-            self._apply(work, item)
+            self._apply_or_fail(work, item)
         for item in retry.values():
             self._retry(work, item)
         self._write(cur, work)
         if retry:
             cur.execute(CLEAR_ERRORS, (self.consumer, [e for e in retry if e not in work.result.failures]))
         work.result.duplicates = [d for d in duplicates if d not in retry]
-        earlier = [d for d in work.result.duplicates if d not in taken]
-        work.result.followups.extend(self._stored_followups(cur, earlier))
+        work.sent.update(self._stored_followups(cur, [d for d in work.result.duplicates if d not in taken]))
+        work.result.followups = _in_batch_order(batch, work.sent)
         work.result.replayed = {e: error for e, error in errors.items() if e not in retry}
         return work.result
 
@@ -259,8 +260,31 @@ class Ledger:
             result.failures[item.event_id] = decided.error
         if decided.row is not None:
             result.decisions.append(decided.row)
-            result.followups.append(decided.row.followup)
+            work.sent[item.event_id] = decided.row.followup
             self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
+
+    def _apply_or_fail(self, work: _Work, item: Incoming) -> None:
+        """_apply, and when something other than routing breaks on the event (a bug in folding it, say), the
+        event is recorded with the error and dead-lettered by the caller: a poison event never crash-loops
+        the worker. The case state stays as it was before the event."""
+        case_id, result = item.case_id, work.result
+        state, seq, marks = work.states.get(case_id), work.seqs.get(case_id), (len(work.audit), len(result.decisions))
+        try:
+            self._apply(work, item)
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded and dead-lettered, never dropped
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            _restore(work.states, case_id, state)
+            _restore(work.seqs, case_id, seq)
+            del work.audit[marks[0]:], result.decisions[marks[1]:]
+            work.sent.pop(item.event_id, None)
+            if item.event_id not in result.fresh:
+                result.fresh.append(item.event_id)
+            result.failures[item.event_id] = error
+            self._audit(work, item, "event", None, {"event_name": item.event.get("event_name"),
+                                                    "note": f"could not be applied: {error}"})
+            log.error("%s: event %s could not be applied: %s", self.consumer, item.event_id, error)
 
     def _prepare(self, fresh: list[Incoming]) -> None:
         if self.prepare is None or not fresh:
@@ -283,7 +307,7 @@ class Ledger:
             self._audit(work, item, "event", None, {**audit_detail(item.event), "note": f"retried: {decided.note}"})
             return
         work.result.decisions.append(decided.row)
-        work.result.followups.append(decided.row.followup)
+        work.sent[item.event_id] = decided.row.followup
         self._audit(work, item, "decision", decided.row.decision_id, _decision_detail(decided.row))
 
     def _decide(self, state: CaseState, event: Mapping[str, Any], bookings: Mapping[Slot, int]) -> Decided:
@@ -327,12 +351,11 @@ class Ledger:
         cur.execute(STORED_ERRORS, (self.consumer, event_ids))
         return dict(cur.fetchall())
 
-    def _stored_followups(self, cur, event_ids: list[str]) -> list[dict[str, Any]]:
+    def _stored_followups(self, cur, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not event_ids:
-            return []
+            return {}
         cur.execute(STORED_FOLLOWUPS, (event_ids,))
-        stored = dict(cur.fetchall())
-        return [stored[e] for e in event_ids if e in stored]
+        return dict(cur.fetchall())
 
 
 def copy_rows(cur, table: sql.Identifier, columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -353,6 +376,25 @@ def _copy_text(value: Any) -> str:
     if "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
+
+
+def _restore(values: dict, key: str, value: Any) -> None:
+    if value is None:
+        values.pop(key, None)
+    else:
+        values[key] = value
+
+
+def _in_batch_order(batch: Sequence[Incoming], sent: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-ups in the order of the events that caused them (a redelivered batch re-sends stored ones
+    at their events' places, so one case's follow-ups never go out of order)."""
+    seen: set[str] = set()
+    ordered = []
+    for item in batch:
+        if item.event_id not in seen and item.event_id in sent:
+            ordered.append(sent[item.event_id])
+        seen.add(item.event_id)
+    return ordered
 
 
 def _withdrawn(case_id: str, event: Mapping[str, Any]) -> Decided:

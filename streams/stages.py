@@ -36,6 +36,10 @@ class Outcome(StrEnum):
     FAILED = "failed"  # a stage raised: a bug or data the code did not expect
 
 
+# Kafka refuses a record over ~1 MB (the producer's max.request.size, the broker's message.max.bytes): a dead
+# letter larger than this is cut, and the header dlq_truncated_from says how large it was. The whole message
+# stays on its origin topic at the partition and offset the headers name.
+DEAD_LETTER_MAX_BYTES = 512 * 1024
 SEVERE = frozenset({Outcome.UNPARSEABLE, Outcome.FAILED})
 DEAD_LETTERED = frozenset({Outcome.REJECTED, Outcome.UNPARSEABLE, Outcome.FAILED})
 
@@ -134,4 +138,9 @@ def dead_letter(handled: Handled, raw: bytes, origin: Origin, agent: str, topic:
         "dlq_origin_offset": str(origin.offset),
         "dlq_failed_at": datetime.now(UTC).isoformat(),
     })
-    return Output(topic, origin.key, identity.mask_bytes(raw), tuple(headers))
+    value = identity.mask_bytes(raw)
+    if len(value) > DEAD_LETTER_MAX_BYTES:  # it could never be sent: keep its head, the origin keeps the rest
+        headers.append(("dlq_truncated_from", str(len(value)).encode()))
+        value = value[:DEAD_LETTER_MAX_BYTES]
+    key = identity.mask_bytes(origin.key) if origin.key else origin.key
+    return Output(topic, key, value, tuple(headers))

@@ -79,6 +79,19 @@ def check_exactly_once(pipeline: Pipeline, events: list[dict]) -> None:
     sent_ids = {json.loads(m.value)["followup_id"] for m in sent}
     assert sent_ids == {d[1] for d in decisions}
     assert all(m.key.decode() == json.loads(m.value)["case_id"] for m in sent)
+    check_follow_up_order(sent, audit)
+
+
+def check_follow_up_order(sent: list, audit: dict) -> None:
+    """Per case, the follow-ups' last copies (a redelivered batch sends some again) are in decision order."""
+    causes = defaultdict(list)
+    for message in sent:  # one case is one partition: read in offset order
+        follow = json.loads(message.value)
+        causes[follow["case_id"]].append(follow["causation_id"])
+    for case_id, found in causes.items():
+        last = list(dict.fromkeys(reversed(found)))[::-1]
+        decided = [r[2] for r in audit[case_id] if r[1] == "decision"]
+        assert last == [c for c in decided if c in set(last)], case_id
 
 
 def check_dead_letters(pipeline: Pipeline, expected: dict[bytes, str]) -> None:

@@ -221,3 +221,34 @@ def test_cancelling_the_request_before_booking_withdraws_the_decision_it_caused(
     done = ledger.record(incoming([cancel], first_offset=2))
     assert [(f["kind"], f["causation_id"]) for f in done.followups] == [("withdrawn", cancel["event_id"])]
     assert counts(database_url, [a])["current"] == 0
+
+
+def test_a_redelivered_batch_sends_old_and_new_follow_ups_in_their_events_order(ledger, database_url):
+    a = factory.case_id()
+    opened, requested = factory.opened(a), factory.requested(a)
+    ledger.record(incoming([opened]))  # stored, then the worker died before sending
+    again = ledger.record(incoming([opened, requested]))
+    assert [f["causation_id"] for f in again.followups] == [opened["event_id"], requested["event_id"]]
+
+
+def test_an_event_that_breaks_outside_routing_is_failed_alone_and_the_batch_goes_on(database_url):
+    a, b = factory.case_id(), factory.case_id()
+    bad = factory.requested(b)
+
+    def changes(before, event):
+        if event["event_id"] == bad["event_id"]:
+            raise KeyError("a bug in counting bookings")
+        return []
+
+    ledger = Ledger(database_url, f"test-{uuid.uuid4().hex[:8]}", fake_decide, changes=changes)
+    try:
+        done = ledger.record(incoming([factory.opened(b), factory.opened(a), bad, factory.requested(a)]))
+    finally:
+        ledger.close()
+    assert list(done.failures) == [bad["event_id"]] and "KeyError" in done.failures[bad["event_id"]]
+    assert len(done.fresh) == 4 and [f["case_id"] for f in done.followups] == [b, a, a]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT events_seen FROM streams_case_state WHERE case_id = %s", (b,))
+        assert cur.fetchone()[0] == 1  # the failed event did not change the case
+        cur.execute("SELECT entry, detail->>'note' FROM streams_case_audit WHERE case_id = %s ORDER BY seq", (b,))
+        assert [r[0] for r in cur.fetchall()] == ["event", "decision", "event"]

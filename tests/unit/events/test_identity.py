@@ -145,3 +145,11 @@ PIECES = st.sampled_from([VALID_FNR, VALID_DNR, SYNTHETIC, INVALID_CHECK, VALID_
 def test_the_quick_scan_finds_exactly_what_the_rule_says(text):
     assert contains_identity_number(text) == _reference(text)
     assert contains_identity_number(text.encode()) == _reference(text)
+
+
+def test_mask_bytes_masks_a_number_written_in_exponent_form():
+    from events.identity import mask_bytes
+
+    raw = b'{"payload": {"note": 3.1129910065e10, "n": 2.5e3}}'  # 31129910065 has valid check digits
+    masked = mask_bytes(raw)
+    assert b"3.1129910065e10" not in masked and b"31129910065" not in masked and b"2500" in masked

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events.identity import is_identity_number
 from events.problems import Problem
 from streams.errors import TransientError
 from streams.retry import Backoff, retry_async
@@ -129,3 +130,23 @@ def test_a_negative_count_is_logged_and_never_stops_the_worker(caplog):
     metrics.count("count-test", "ok", -1)
     assert REGISTRY.get_sample_value("veiviser_stream_messages_total", labels) == 2
     assert "negative count -1" in caplog.text
+
+
+def test_a_dead_letter_masks_an_identity_number_in_the_key_and_in_exponent_form():
+    number = "31129910065"  # valid check digits, and no leading zero, so it can be a JSON number
+    exponent = b"3.1129910065e10"  # the same number in exponent form
+    assert is_identity_number(number) and float(exponent) == int(number)
+    raw = b'{"kind": "mine", "n": ' + exponent + b"}"
+    record = dead_letter(handle(STAGES, raw), raw, Origin("t", 0, 1, FNR.encode()), "router", "dlt")
+    assert FNR.encode() not in record.key and record.key == b"*" * 11
+    assert exponent not in record.value and number not in record.value.decode()
+
+
+def test_a_dead_letter_too_large_for_kafka_is_cut_and_says_how_large_it_was():
+    from streams.stages import DEAD_LETTER_MAX_BYTES
+
+    raw = b'{"kind": "mine", "pad": "' + b"x" * (DEAD_LETTER_MAX_BYTES * 2) + b'"}'
+    record = dead_letter(handle(STAGES, raw), raw, Origin("t", 3, 9, b"k"), "router", "dlt")
+    headers = dict(record.headers)
+    assert len(record.value) == DEAD_LETTER_MAX_BYTES and raw.startswith(record.value)
+    assert headers["dlq_truncated_from"] == str(len(raw)).encode() and headers["dlq_origin_offset"] == b"9"
