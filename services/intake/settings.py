@@ -23,7 +23,11 @@ class IntakeSettings(BaseSettings):
     intake_tokens: SecretStr = Field(description="system=token pairs, comma separated; no default.")
     intake_host: str = Field(default="127.0.0.1", description="Address the intake listens on.")
     intake_port: int = Field(default=8081, ge=1, le=65535, description="Port the intake listens on.")
-    intake_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="Largest request body.")
+    # A rejected body is kept whole on the dead-letter topic: it must fit in one Kafka record (~1 MB with
+    # the reasons in headers), so the limit stays below that.
+    intake_max_body_bytes: int = Field(default=900 * 1024, ge=1024, le=960 * 1024,
+                                       description="Largest request body (at most 983040: a rejected body is kept "
+                                                   "whole in one Kafka record).")
     intake_max_batch: int = Field(default=2000, ge=1, le=100_000, description="Most events in one batch.")
 
     @field_validator("intake_tokens")
