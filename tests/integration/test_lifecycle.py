@@ -36,7 +36,10 @@ def free_port_run(count: int) -> int:
 
 
 def _free(port: int) -> bool:
+    """Nothing listens there. SO_REUSEADDR as servers bind: connections the stopped server closed may linger
+    in TIME_WAIT on the port, which does not stop a server from listening on it again."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
             return True

@@ -153,10 +153,23 @@ def test_many_dead_letters_are_replayed_at_once_and_a_second_replay_is_refused(c
     form.find_element(By.CSS_SELECTOR, "option[value=replayed]").click()
     browser.find_element(By.CSS_SELECTOR, "#dlq-filter button").click()
     wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#deadletters tbody tr")) == 3)
-    browser.find_elements(By.CSS_SELECTOR, "#deadletters tbody input[type=checkbox]")[0].click()
+    wait.until(_first_box_ticked)  # the table is redrawn as the page polls: tick until it holds
     browser.find_element(By.ID, "replay-selected").click()
     wait.until(lambda b: b.find_element(By.ID, "action-dialog").is_displayed())
     browser.find_element(By.ID, "action-confirm").click()
     wait.until(lambda b: "0 done, 1 refused" in b.find_element(By.ID, "action-result").text)
     assert "already replayed" in browser.find_element(By.ID, "action-result").text
     assert len(read_topic(bootstrap_servers, origin, idle_ms=1500)) == 3
+
+
+def _first_box_ticked(browser) -> bool:
+    """Tick the first dead letter's box; False (try again) when the poll redrew the table under the click."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        box = browser.find_elements(By.CSS_SELECTOR, "#deadletters tbody input[type=checkbox]")[0]
+        if not box.is_selected():
+            box.click()
+        return browser.find_elements(By.CSS_SELECTOR, "#deadletters tbody input[type=checkbox]")[0].is_selected()
+    except StaleElementReferenceException:
+        return False
