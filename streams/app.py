@@ -58,7 +58,7 @@ class StreamSettings(BaseSettings):
     followups_topic: str = Field(default=FOLLOWUPS)
     dead_letter_topic: str = Field(default=topics.DEAD_LETTER)
     batch_size: int = Field(default=500, ge=1, le=10_000, description="events per ledger transaction (max)")
-    batch_within_s: float = Field(default=0.05, gt=0, le=10, description="longest wait to fill a batch")
+    batch_within_s: float = Field(default=0.01, gt=0, le=10, description="longest wait to fill a batch")
     retry_first_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=10.0, gt=0)
     replication_factor: int = Field(default=1, ge=1, le=3, description="of faust's internal topics")

@@ -13,6 +13,7 @@ way out), or the worker exits without acknowledging. Concurrency stays 1 (faust-
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -30,6 +31,11 @@ __all__ = ["faust_app", "process_or_exit", "sender", "run", "load", "CRASH_EXIT"
 
 log = logging.getLogger(__name__)
 CRASH_EXIT = 70
+# A batch's outputs are sent together and awaited together: a few ms of linger and larger record batches
+# put them in a few produce requests instead of many small ones (the worker's socket writes were ~9% of CPU).
+PRODUCER_LINGER_S = 0.005
+PRODUCER_BATCH_BYTES = 256 * 1024
+GC_THRESHOLD = 20_000  # allocations between young collections (Python's default: 700)
 FINISH_ON_STOP_S = 20.0
 S = TypeVar("S", bound=BaseSettings)
 
@@ -59,7 +65,8 @@ def faust_app(group: str, bootstrap_servers: str, data_dir: str, replication_fac
                      datadir=data_dir, store="memory://", consumer_auto_offset_reset="earliest",
                      topic_replication_factor=replication_factor, topic_disable_leader=True, producer_acks=-1,
                      stream_wait_empty=False, broker_session_timeout=session_timeout_s,
-                     broker_heartbeat_interval=min(3.0, session_timeout_s / 3))
+                     broker_heartbeat_interval=min(3.0, session_timeout_s / 3),
+                     producer_linger=PRODUCER_LINGER_S, producer_max_batch_size=PRODUCER_BATCH_BYTES)
 
 
 async def process_or_exit(agent: Agent, batch: list) -> None:
@@ -101,6 +108,14 @@ def _exit(what: Any, why: str) -> None:
     os._exit(CRASH_EXIT)
 
 
+def _settle_garbage_collector() -> None:
+    """What is loaded at start (geo data, schemas, faust) lives as long as the worker: move it out of the
+    collector's view, and collect less often, so full collections do not pause a batch for ~100 ms."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
+
+
 def sender(app: Any):
     """Send outputs with the app's producer and wait until Kafka acknowledged every one."""
     async def send(outputs: list[Output]) -> None:
@@ -122,6 +137,7 @@ def run(app: Any, database_url: str, metrics_port: int | None, loglevel: str = "
     apply_migrations(database_url)
     if before is not None:
         before()
+    _settle_garbage_collector()
     if metrics_port:
         from prometheus_client import start_http_server
 
