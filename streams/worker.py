@@ -36,6 +36,7 @@ CRASH_EXIT = 70
 PRODUCER_LINGER_S = 0.005
 PRODUCER_BATCH_BYTES = 256 * 1024
 GC_THRESHOLD = 20_000  # allocations between young collections (Python's default: 700)
+LONG_COLLECTION_MS = 20.0
 FINISH_ON_STOP_S = 20.0
 S = TypeVar("S", bound=BaseSettings)
 
@@ -114,6 +115,21 @@ def _settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 20)
+    gc.callbacks.append(_log_long_collections)
+
+
+_collection_started: list[float] = [0.0]
+
+
+def _log_long_collections(phase: str, info: dict) -> None:
+    """A collection that held the worker up noticeably is logged (it shows in the latency tail)."""
+    if phase == "start":
+        _collection_started[0] = time.perf_counter()
+        return
+    paused_ms = (time.perf_counter() - _collection_started[0]) * 1000
+    if paused_ms >= LONG_COLLECTION_MS:
+        log.warning("garbage collection of generation %d paused the worker for %.0f ms (%d collected)",
+                    info.get("generation", -1), paused_ms, info.get("collected", 0))
 
 
 def sender(app: Any):

@@ -150,3 +150,16 @@ def test_a_dead_letter_too_large_for_kafka_is_cut_and_says_how_large_it_was():
     headers = dict(record.headers)
     assert len(record.value) == DEAD_LETTER_MAX_BYTES and raw.startswith(record.value)
     assert headers["dlq_truncated_from"] == str(len(raw)).encode() and headers["dlq_origin_offset"] == b"9"
+
+
+def test_a_long_garbage_collection_is_logged_with_its_pause(caplog):
+    import time
+
+    from streams import worker
+
+    worker._log_long_collections("start", {"generation": 2})
+    time.sleep(worker.LONG_COLLECTION_MS / 1000 * 1.5)
+    worker._log_long_collections("stop", {"generation": 2, "collected": 7})
+    worker._log_long_collections("start", {"generation": 0})
+    worker._log_long_collections("stop", {"generation": 0, "collected": 0})  # quick: not logged
+    assert [r.getMessage().split(" paused")[0] for r in caplog.records] == ["garbage collection of generation 2"]
