@@ -103,17 +103,34 @@ def simulate(settings: Settings, count: int, rate: float | None, seed: int, out:
             return
         outcome = _simulate_publish(settings, events, lambda n: progress.advance(task, n))
     console.print(f"published: {outcome['accepted']} accepted, {outcome['other']} not accepted")
+    if outcome["other"]:
+        for reason, n in sorted(outcome["reasons"].items(), key=lambda item: -item[1])[:10]:
+            console.print(f"  {n} x {reason}")
+        raise SystemExit(1)
 
 
-def _simulate_publish(settings: Settings, events, advance) -> dict[str, int]:
+def _simulate_publish(settings: Settings, events, advance) -> dict:
     from events.publisher import Accepted
 
-    outcome = {"accepted": 0, "other": 0}
+    outcome: dict = {"accepted": 0, "other": 0, "reasons": {}}
     with _publisher(settings) as publisher:  # a paced stream goes out promptly (publish_stream's max_delay_s)
         for result in publisher.publish_stream(events):
-            outcome["accepted" if isinstance(result, Accepted) else "other"] += 1
+            if isinstance(result, Accepted):
+                outcome["accepted"] += 1
+            else:
+                outcome["other"] += 1
+                reason = _reason(result)
+                outcome["reasons"][reason] = outcome["reasons"].get(reason, 0) + 1
             advance(1)
     return outcome
+
+
+def _reason(result) -> str:
+    """One line on why an event was not accepted (its first problem, or the error)."""
+    problems = getattr(result, "problems", None)
+    if problems:
+        return str(problems[0])
+    return str(getattr(result, "error", None) or type(result).__name__)
 
 
 @click.command(name="publish", help="Events/s through the library and the HTTP intake, against raw kafka-python.")
