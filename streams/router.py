@@ -73,7 +73,7 @@ def decider(router: Router, board: Callable[[], OfficeBoard | None]):
         known = board()
         current = OfficeBoard(router.registry, known.events if known is not None else {}, dict(bookings))
         decision = router.route(case, at=event["occurred_at"], board=current)
-        follow = followup(decision, event)
+        follow = followup(decision, event, protected=case.protection.value != "none")
         return Decided(DecisionRow(follow["followup_id"], state.case_id, event["event_id"], decision.outcome.value,
                                    decision.point_id, decision.team_id, decision.owner_unit, explanation(decision),
                                    follow, decision.at.isoformat()))

@@ -56,9 +56,11 @@ def _municipality_point(number: str | None, registry: Registry) -> ServicePoint 
     return min(found, key=lambda p: p.id) if found else None
 
 
-def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
-    """The routed follow-up for veiviser.followups.v1 (keyed by case id). Never holds coordinates."""
-    return {
+def followup(decision: Decision, event: Mapping[str, Any], protected: bool = False) -> dict[str, Any]:
+    """The routed follow-up for veiviser.followups.v1 (keyed by case id). Never holds coordinates; for a person
+    with a protected address not even how far they are from the office (a distance narrows down where they
+    live). The kind of place stays: the planner needs it, and escalates such visits to an office."""
+    follow = {
         "followup_id": decision_id(event["event_id"]),
         "followup_version": FOLLOWUP_VERSION,
         "kind": decision.outcome.value,
@@ -75,6 +77,9 @@ def followup(decision: Decision, event: Mapping[str, Any]) -> dict[str, Any]:
         "correlation_id": event.get("correlation_id"),
         "caused_by": event["event_name"],
     }
+    if protected:
+        follow["travel_minutes"] = None
+    return follow
 
 
 WITHDRAWN = "withdrawn"

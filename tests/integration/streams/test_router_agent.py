@@ -251,3 +251,13 @@ def test_each_new_event_observes_its_publish_to_committed_latency_once(database_
     assert count - before_count == 3 and 6.0 <= total - before_sum < 60
     asyncio.run(agent.process(batch))  # redelivered: duplicates observe nothing
     assert observed()[0] == count
+
+
+def test_the_router_leaves_the_travel_time_out_of_a_protected_persons_follow_up(database_url):
+    agent, sent = make_agent(database_url)
+    plain, protected = factory.case_id(), factory.case_id()
+    asyncio.run(agent.process(messages([factory.opened(plain),
+                                        factory.opened(protected, protected_address="confidential")])))
+    minutes = {json.loads(o.value)["case_id"]: json.loads(o.value)["travel_minutes"] for o in sent
+               if o.topic == "follow"}
+    assert minutes[plain] is not None and minutes[protected] is None

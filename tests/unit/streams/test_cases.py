@@ -167,3 +167,12 @@ def test_a_visit_outcome_is_kept_with_the_cases_appointments():
     assert failed.appointments["v-9"] == {"mode": "mobile_visit", "status": "visit_failed", "reason": "not_at_home"}
     done = fold(failed, factory.visit_completed("case-1", "v-9")).state
     assert done.appointments["v-9"]["status"] == "visit_completed"
+
+
+def test_a_protected_persons_follow_up_does_not_say_how_far_they_live_from_the_office():
+    event = factory.opened("case-1", protected_address="confidential")
+    case = routing.to_geo_case(fold(None, event).state, load_registry())
+    decision = route(case, at=event["occurred_at"])
+    assert decision.travel_minutes is not None  # geo measured it; the follow-up does not pass it on
+    assert routing.followup(decision, event, protected=True)["travel_minutes"] is None
+    assert routing.followup(decision, event)["travel_minutes"] == decision.travel_minutes
