@@ -20,7 +20,8 @@ from datetime import date, datetime
 from typing import Any
 
 from psycopg2 import sql
-from psycopg2.pool import ThreadedConnectionPool
+
+from services.pool import Pool
 
 __all__ = ["ActionRow", "Claim", "Store"]
 
@@ -79,19 +80,13 @@ class Store:
     """field_visit_actions behind a small connection pool."""
 
     def __init__(self, database_url: str, max_connections: int = 8):
-        self._pool = ThreadedConnectionPool(1, max_connections, database_url)
+        self._pool = Pool(database_url, max_connections)
 
     def close(self) -> None:
-        self._pool.closeall()
+        self._pool.close()
 
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        conn = self._pool.getconn()
-        try:
-            with conn, conn.cursor() as cur:
-                yield cur
-        finally:
-            self._pool.putconn(conn)
+    def _cursor(self):
+        return self._pool.cursor()
 
     @contextmanager
     def claim(self, new: ActionRow) -> Iterator[Claim]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg2.extras import execute_values
-from psycopg2.pool import ThreadedConnectionPool
+
+from services.pool import Pool
 
 __all__ = ["Receipt", "Receipts", "digest", "STALE_CLAIM"]
 
@@ -37,18 +38,14 @@ class Receipts:
     """The receipts table behind a small connection pool."""
 
     def __init__(self, database_url: str, max_connections: int = 8):
-        self._pool = ThreadedConnectionPool(1, max_connections, database_url)
+        self._pool = Pool(database_url, max_connections)
 
     def close(self) -> None:
-        self._pool.closeall()
+        self._pool.close()
 
     def _run(self, work) -> Any:
-        conn = self._pool.getconn()
-        try:
-            with conn, conn.cursor() as cur:
-                return work(cur)
-        finally:
-            self._pool.putconn(conn)
+        with self._pool.cursor() as cur:
+            return work(cur)
 
     def find(self, event_ids: list[str]) -> dict[str, Receipt]:
         def work(cur):

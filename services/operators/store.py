@@ -19,9 +19,9 @@ from typing import Any
 
 from psycopg2 import sql
 from psycopg2.extras import execute_values
-from psycopg2.pool import ThreadedConnectionPool
 
 from services.operators.deadletters import DeadLetter, Ref
+from services.pool import Pool
 
 __all__ = ["Filter", "Store", "Action", "COLUMNS"]
 
@@ -140,19 +140,13 @@ class Store:
     """The operators' tables behind a small connection pool."""
 
     def __init__(self, database_url: str, max_connections: int = 6):
-        self._pool = ThreadedConnectionPool(1, max_connections, database_url)
+        self._pool = Pool(database_url, max_connections)
 
     def close(self) -> None:
-        self._pool.closeall()
+        self._pool.close()
 
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        conn = self._pool.getconn()
-        try:
-            with conn, conn.cursor() as cur:
-                yield cur
-        finally:
-            self._pool.putconn(conn)
+    def _cursor(self):
+        return self._pool.cursor()
 
     def positions(self, topic: str) -> dict[int, int]:
         with self._cursor() as cur:
