@@ -9,7 +9,7 @@ import click
 
 from geo.errors import GeoError
 from streams.errors import StreamError
-from veiviser.commands._groups import subgroup
+from veiviser.commands._groups import loglevel_option, subgroup, worker_data_dir
 from veiviser.settings import Settings
 
 ERRORS = (StreamError, GeoError)
@@ -20,8 +20,7 @@ TEAM_RADIUS_KM = 60.0
 @click.command(name="planner", help="Plan mobile visits into field workers' day routes: consumes mobile-visit "
                "follow-ups, shifts and visit events, stores the plans and publishes route events (faust worker). "
                "Settings: VEIVISER_PLANNER_* (group, topics, horizon, escalation wait, metrics port).")
-@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="warning",
-              show_default=True)
+@loglevel_option
 @click.pass_obj
 def planner(settings: Settings, loglevel: str) -> None:
     from infra.stack import endpoints
@@ -29,9 +28,8 @@ def planner(settings: Settings, loglevel: str) -> None:
 
     planning = load_planner_settings()
     found = endpoints(settings)
-    data_dir = settings.run_path / "planner" / planning.group
-    data_dir.mkdir(parents=True, exist_ok=True)
-    run_planner(bootstrap_planner(found.bootstrap_servers, found.database_url, str(data_dir), planning), loglevel)
+    data_dir = worker_data_dir(settings.run_path, "planner", planning.group)
+    run_planner(bootstrap_planner(found.bootstrap_servers, found.database_url, data_dir, planning), loglevel)
 
 
 @click.command(name="plan", help="Solve time and total travel of field days (20, 60, 150 visits over 3-10 workers "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from streams.errors import StreamError
-from veiviser.commands._groups import subgroup
+from veiviser.commands._groups import loglevel_option, subgroup, worker_data_dir
 from veiviser.settings import Settings
 
 
@@ -18,8 +18,7 @@ ERRORS = (StreamError,)
 
 @click.command(name="router", help="Route case events to follow-ups and store every decision (faust worker). "
                "Settings: VEIVISER_STREAMS_* (group, topics, batch size, metrics port).")
-@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"]), default="warning",
-              show_default=True)
+@loglevel_option
 @click.pass_obj
 def router(settings: Settings, loglevel: str) -> None:
     from infra.stack import endpoints
@@ -27,9 +26,8 @@ def router(settings: Settings, loglevel: str) -> None:
 
     stream = load_stream_settings()
     found = endpoints(settings)
-    data_dir = settings.run_path / "streams" / stream.group
-    data_dir.mkdir(parents=True, exist_ok=True)
-    run_worker(bootstrap(found.bootstrap_servers, found.database_url, str(data_dir), stream), loglevel)
+    data_dir = worker_data_dir(settings.run_path, "streams", stream.group)
+    run_worker(bootstrap(found.bootstrap_servers, found.database_url, data_dir, stream), loglevel)
 
 
 @click.command(name="pipeline", help="End-to-end events/s and latency p50/p99 (publish -> decision committed) "
