@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from events import topics
 from geo.regions import editions
@@ -44,7 +44,7 @@ CRASH_EXIT = worker.CRASH_EXIT
 READY_WAIT_S = 60.0
 
 
-class StreamSettings(BaseSettings):
+class StreamSettings(worker.WorkerSettings):
     """Settings of a stream worker, from VEIVISER_STREAMS_* variables (defaults work out of the box)."""
 
     model_config = SettingsConfigDict(env_prefix="VEIVISER_STREAMS_", extra="ignore", frozen=True)
@@ -59,12 +59,6 @@ class StreamSettings(BaseSettings):
     dead_letter_topic: str = Field(default=topics.DEAD_LETTER)
     batch_size: int = Field(default=500, ge=1, le=10_000, description="events per ledger transaction (max)")
     batch_within_s: float = Field(default=0.01, gt=0, le=10, description="longest wait to fill a batch")
-    retry_first_s: float = Field(default=0.2, gt=0)
-    retry_max_s: float = Field(default=10.0, gt=0)
-    replication_factor: int = Field(default=1, ge=1, le=3, description="of faust's internal topics")
-    session_timeout_s: float = Field(default=30.0, ge=6, le=300,
-                                     description="a killed worker's partitions move after this long")
-    metrics_port: int | None = Field(default=None, ge=1024, le=65535)
     ledger_consumer: str = Field(default=AGENT, min_length=1, max_length=100,
                                  description="name under which the ledger records processed event ids")
 

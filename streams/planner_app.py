@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from events import topics
 from streams import worker
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 __all__ = ["PlannerSettings", "load_planner_settings", "PlannerWiring", "bootstrap_planner", "run_planner"]
 
 
-class PlannerSettings(BaseSettings):
+class PlannerSettings(worker.WorkerSettings):
     """Settings of the planner worker, from VEIVISER_PLANNER_* variables (defaults work out of the box)."""
 
     model_config = SettingsConfigDict(env_prefix="VEIVISER_PLANNER_", extra="ignore", frozen=True)
@@ -57,11 +57,6 @@ class PlannerSettings(BaseSettings):
     solver_threads: int = Field(default=1, ge=1, le=8)
     batch_size: int = Field(default=200, ge=1, le=10_000)
     batch_within_s: float = Field(default=0.5, gt=0, le=30)
-    retry_first_s: float = Field(default=0.2, gt=0)
-    retry_max_s: float = Field(default=10.0, gt=0)
-    replication_factor: int = Field(default=1, ge=1, le=3)
-    session_timeout_s: float = Field(default=30.0, ge=6, le=300)
-    metrics_port: int | None = Field(default=None, ge=1024, le=65535)
     replan_every_s: float = Field(default=3600.0, ge=10, le=86400,
                                   description="every active team is planned again this often (a new day: unplanned "
                                   "visits offered again, overdue ones escalated)")

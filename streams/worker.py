@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings
 
 from streams.delivery import REPLAY_HEADER, Message, Summary
 from streams.errors import SettingsProblem
 from streams.stages import Origin, Output
 
-__all__ = ["faust_app", "process_or_exit", "sender", "run", "load", "CRASH_EXIT", "FINISH_ON_STOP_S"]
+__all__ = ["WorkerSettings", "faust_app", "process_or_exit", "sender", "run", "load", "CRASH_EXIT", "FINISH_ON_STOP_S"]
 
 log = logging.getLogger(__name__)
 CRASH_EXIT = 70
@@ -39,6 +39,17 @@ GC_THRESHOLD = 20_000  # allocations between young collections (Python's default
 LONG_COLLECTION_MS = 20.0
 FINISH_ON_STOP_S = 20.0
 S = TypeVar("S", bound=BaseSettings)
+
+
+class WorkerSettings(BaseSettings):
+    """The settings every faust worker has; each worker's class adds its own and its VEIVISER_<NAME>_ prefix."""
+
+    retry_first_s: float = Field(default=0.2, gt=0, description="first wait before a transient failure is retried")
+    retry_max_s: float = Field(default=10.0, gt=0, description="longest wait between retries")
+    replication_factor: int = Field(default=1, ge=1, le=3, description="of faust's internal topics")
+    session_timeout_s: float = Field(default=30.0, ge=6, le=300,
+                                     description="a killed worker's partitions move after this long")
+    metrics_port: int | None = Field(default=None, ge=1024, le=65535, description="serves /metrics when set")
 
 
 class Agent(Protocol):
