@@ -9,9 +9,10 @@
 The router agent also reads veiviser.visit-events.v1 (keyed by case id, like the case events): visit events
 change no routing, but each is kept in its case's audit trail.
 
-The agent takes batches (`take_events`) and hands them to the agent crash-only (streams.worker): offsets
-are committed after the ledger's database commit and the follow-ups' delivery. The ledger runs in a thread,
-so faust fetches the next batch meanwhile. Concurrency stays 1 (faust-streaming issue #606).
+The agent hands the router batches crash-only (streams.batches): faust takes the next messages while the
+router works on a batch, and a batch's messages are acknowledged by hand, after
+the ledger's database commit and the follow-ups' delivery, so only then can their offsets be committed. The
+ledger runs in a thread. Concurrency stays 1 (faust-streaming issue #606).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from events import topics
 from geo.regions import editions
 from geo.routing import default_router
 from streams import worker
+from streams.batches import process_stream
 from streams.capacity import booking_changes
 from streams.ledger import Ledger
 from streams.offices import OfficeStatusTable
@@ -108,8 +110,7 @@ def _register(wiring: Wiring) -> None:
     @app.agent(source, name=AGENT, concurrency=1)
     async def route(events_stream):
         await _wait_ready(wiring.offices)
-        async for batch in events_stream.take_events(stream.batch_size, within=stream.batch_within_s):
-            await worker.process_or_exit(wiring.agent, batch)
+        await process_stream(wiring.agent, events_stream, stream.batch_size, stream.batch_within_s)
 
     statuses = app.topic(stream.office_status_topic, key_serializer="raw", value_serializer="raw")
 

@@ -27,7 +27,8 @@ from streams.delivery import REPLAY_HEADER, Message, Summary
 from streams.errors import SettingsProblem
 from streams.stages import Origin, Output
 
-__all__ = ["WorkerSettings", "faust_app", "process_or_exit", "sender", "run", "load", "CRASH_EXIT", "FINISH_ON_STOP_S"]
+__all__ = ["WorkerSettings", "faust_app", "process_or_exit", "sender", "run", "load", "exit_unacknowledged", "CRASH_EXIT",
+           "FINISH_ON_STOP_S"]
 
 log = logging.getLogger(__name__)
 CRASH_EXIT = 70
@@ -94,7 +95,7 @@ async def process_or_exit(agent: Agent, batch: list) -> None:
         await _finish_or_exit(task)  # the worker is stopping: faust acks this batch once we re-raise
         raise
     except BaseException:  # noqa: BLE001 - crash-only: never let faust acknowledge an unprocessed batch
-        _exit(agent, "the batch could not be processed")
+        exit_unacknowledged(agent, "the batch could not be processed")
     elapsed_ms = (time.perf_counter() - started) * 1000
     log.info("%s batch of %d in %.0f ms: %s", type(agent).__name__, len(messages), elapsed_ms, summary.outcomes)
 
@@ -111,10 +112,11 @@ async def _finish_or_exit(task: asyncio.Future) -> None:
     try:
         await asyncio.wait_for(task, FINISH_ON_STOP_S)
     except BaseException:  # noqa: BLE001 - anything but a finished batch: do not let faust ack it
-        _exit(task, f"stopping, and the batch did not finish within {FINISH_ON_STOP_S:.0f} s")
+        exit_unacknowledged(task, f"stopping, and the batch did not finish within {FINISH_ON_STOP_S:.0f} s")
 
 
-def _exit(what: Any, why: str) -> None:
+def exit_unacknowledged(what: Any, why: str) -> None:
+    """Crash-only: log why and exit at once (CRASH_EXIT), so faust can acknowledge nothing more."""
     log.critical("%s: %s; exiting without acknowledging it", type(what).__name__, why, exc_info=True)
     logging.shutdown()
     os._exit(CRASH_EXIT)
