@@ -6,7 +6,9 @@ On private topics and a private consumer group (deleted afterwards), one `veivis
 2. fixed rate: events published at R/s; latency p50/p99 per routed event, from the event's publish time
    (Kafka timestamp of the case event) to its decision committed (Kafka timestamp of its follow-up, which
    the worker sends right after the ledger commit);
-3. raw baseline in the same run: kafka-python consuming the same case-event messages, no processing.
+3. baselines in the same run, on the same case-event messages: kafka-python consuming them (raw), and a faust
+   worker taking them through the router's batching path with an agent that does nothing (the framework's
+   floor, streams.floor): no pipeline built on faust-streaming here can be faster than that.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class PipelineFigures:
     full_latencies_ms: list[float]
     raw_messages: int
     raw_seconds: float
+    faust_messages: int = 0
+    faust_seconds: float = 0.0
+    faust_cpu_s: float = 0.0  # CPU seconds of the faust floor (all its threads)
     worker_cpu_s: float = 0.0  # CPU seconds the workers spent in the full-speed run (user + system)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load average when the run ended
 
@@ -58,6 +63,10 @@ class PipelineFigures:
     @property
     def raw_rate(self) -> float:
         return self.raw_messages / self.raw_seconds
+
+    @property
+    def faust_rate(self) -> float:
+        return self.faust_messages / self.faust_seconds if self.faust_seconds else 0.0
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -153,6 +162,22 @@ class _Bench:
         return got, last - started
 
 
+    def faust_floor(self, count: int) -> tuple[int, float, float]:
+        """(messages, seconds, CPU seconds) of streams.floor taking `count` case events, in a group of its own."""
+        group = f"bench-floor-{self.suffix}"
+        argv = [sys.executable, "-m", "streams.floor", self.bootstrap_servers, self.names["cases"], group, str(count),
+                str(self.run_dir / group)]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        finally:
+            shutil.rmtree(self.run_dir / group, ignore_errors=True)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"the faust floor failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
+        figures = json.loads(lines[-1])
+        return figures["messages"], figures["seconds"], figures["cpu_s"]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc), 0.0 when it cannot be read."""
     try:
@@ -226,10 +251,12 @@ def _measure(bench: _Bench, worker: list[subprocess.Popen], count: int, rate: fl
     bench.say("raw consume baseline and latencies ...")
     cases, raw_seconds = bench.read(bench.names["cases"])
     followups, _ = bench.read(bench.names["followups"])
+    bench.say("faust floor: the same messages through faust, no work ...")
+    floor = bench.faust_floor(len(cases))
     ids = lambda evs: {e["event_id"] for e in evs}  # noqa: E731
     return PipelineFigures(_case_count(full), finished - started, published - started, rate, len(fixed),
                            rate_elapsed, _latencies(cases, followups, ids(fixed)),
-                           _latencies(cases, followups, ids(full)), len(cases), raw_seconds, worker_cpu,
+                           _latencies(cases, followups, ids(full)), len(cases), raw_seconds, *floor, worker_cpu,
                            os.getloadavg())
 
 
@@ -240,6 +267,11 @@ def summary(figures: PipelineFigures) -> list[tuple[str, str]]:
                                    f"{figures.full_seconds:.2f} s; publishing alone {figures.publish_seconds:.2f} s)"),
         ("raw kafka-python consume", f"{figures.raw_rate:,.0f} messages/s ({figures.raw_messages} messages)"),
         ("ratio end to end / raw", f"{figures.end_to_end / figures.raw_rate:.3f}"),
+        ("faust-streaming consume, no work (floor)", f"{figures.faust_rate:,.0f} messages/s, "
+                                                     f"{figures.faust_cpu_s / max(1, figures.faust_messages) * 1e6:,.0f}"
+                                                     f" µs CPU each ({figures.faust_messages} messages)"),
+        ("ratio end to end / faust floor", f"{figures.end_to_end / figures.faust_rate:.3f}" if figures.faust_rate
+         else "-"),
         ("worker CPU per case event", f"{figures.worker_cpu_s / figures.full_events * 1e6:,.0f} µs "
                                       f"(all workers, full-speed run)"),
         (f"latency at {figures.rate:.0f}/s p50", p(figures.rate_latencies_ms, 0.5)),
