@@ -28,6 +28,11 @@ __all__ = ["LocalPostgres", "data_root", "ensure_installed", "check_reachable", 
 
 DB = "veiviser"
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+# The ledger writes every event (processed id, case state, audit, decision): with Debian's defaults (128 MB of
+# shared buffers, a checkpoint per GB of WAL) the indexes of a grown ledger fall out of the buffers and each
+# checkpoint makes the next writes log whole pages again. Safe settings: nothing here trades durability.
+LEDGER_TUNING = ("-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min "
+                 "-c checkpoint_completion_target=0.9 -c wal_compression=on")
 
 
 def data_root(run_dir: Path) -> Path:
@@ -157,7 +162,7 @@ class LocalPostgres:
             return
         require_free_port("127.0.0.1", self.port, "VEIVISER_PG_PORT")
         self._init(bin_dir)
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root}"
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} {LEDGER_TUNING}"
         cmd = [bin_dir / "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(int(timeout_s))]
         done = self._run(*cmd, "-o", opts, "start", check=False)
         if done.returncode != 0:

@@ -161,3 +161,16 @@ def test_grafana_provisions_prometheus_and_the_dashboard_queries_metrics_that_ex
     assert unknown == set(), f"the dashboard queries metrics nothing exports: {sorted(unknown)}"
     uid = source["datasources"][0]["uid"]
     assert all(p["datasource"]["uid"] == uid for p in dashboard["panels"])
+
+
+def test_the_deployed_database_gets_the_ledger_tuning_of_the_local_one(compose):
+    from infra.postgres import LEDGER_TUNING
+
+    wanted = shlex.split(LEDGER_TUNING)
+    command = compose["services"]["postgis"]["command"]
+    assert command[0] == "postgres" and command[1:] == wanted
+
+
+def test_two_router_workers_share_the_partitions_by_default(compose):
+    router = compose["services"]["router"]
+    assert router["deploy"]["replicas"] == 2 and "ports" not in router and "container_name" not in router
