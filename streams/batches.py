@@ -27,7 +27,8 @@ HELD_BATCHES = 2  # the backlog holds at most this many full batches before faus
 
 
 class Backlog:
-    """Messages taken from faust and not yet handed to the agent, in arrival order."""
+    """Messages taken from faust and not yet handed to the agent, in arrival order: at most `limit`, when
+    faust hands over at most `size` at a time."""
 
     def __init__(self, size: int, limit: int) -> None:
         if size < 1 or limit < size:
@@ -48,7 +49,7 @@ class Backlog:
             return
         self._held.extend(messages)
         self._arrived.set()
-        if len(self._held) >= self.limit:
+        if len(self._held) + self.size > self.limit:  # another full put would overrun the limit
             self._room.clear()
 
     async def take(self) -> list | None:
@@ -59,7 +60,7 @@ class Backlog:
         batch, self._held = self._held[:self.size], self._held[self.size:]
         if not self._held:
             self._arrived.clear()
-        if len(self._held) < self.limit:
+        if len(self._held) + self.size <= self.limit:
             self._room.set()
         return batch
 
@@ -78,18 +79,36 @@ async def process_stream(agent: Agent, stream: Any, size: int, within: float) ->
     runner = asyncio.ensure_future(_run(agent, stream, backlog))
     try:
         async for messages in stream.noack_take(size, within=within):
-            if runner.done():  # it only ends when stopping: take no more
-                break
             await backlog.put(messages)
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # noqa: BLE001 - held messages would never be acknowledged: exit, redeliver them
+        exit_unacknowledged(agent, "taking messages from faust failed")
     finally:
         await _stop(runner, backlog)
 
 
 async def _run(agent: Agent, stream: Any, backlog: Backlog) -> None:
-    while (batch := await backlog.take()) is not None:
-        await process_or_exit(agent, batch)
-        for event in batch:
-            await stream.ack(event)
+    """Crash-only: if anything here fails (acking, say), the worker exits rather than let faust carry on past
+    messages that were taken but never acknowledged (their partition's committed offset would stop there)."""
+    try:
+        while (batch := await backlog.take()) is not None:
+            current = _current(stream, batch)
+            if current:
+                await process_or_exit(agent, current)
+            for event in current:
+                await stream.ack(event)
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # noqa: BLE001 - crash-only, see above
+        exit_unacknowledged(agent, "the batch runner failed")
+
+
+def _current(stream: Any, batch: list) -> list:
+    """The batch without messages taken before a rebalance (faust skips those too: their partition may now
+    be another worker's, which processes them from its committed offset)."""
+    generation = getattr(getattr(stream, "app", None), "consumer_generation_id", None)
+    return [e for e in batch if getattr(e.message, "generation_id", generation) == generation]
 
 
 async def _stop(runner: asyncio.Future, backlog: Backlog) -> None:

@@ -199,7 +199,7 @@ class _Bench:
 
 def product_partitions() -> dict[str, int]:
     """The partitions of the product's topics (infra/topics.yaml), so that the benchmark's workers share the
-    load as deployed workers do (with 3 partitions, 2 workers split it 2:1)."""
+    load as deployed workers do (the benchmark once used 3 partitions, which 2 workers split 2:1)."""
     from infra.topics import load_spec
 
     found = {spec.name: spec.partitions for spec in load_spec()}
@@ -250,11 +250,13 @@ def run_pipeline_bench(bootstrap_servers: str, database_url: str, run_dir: Path,
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
-        if bench.publisher is not None:
-            bench.publisher.close()
-        if bench.conn is not None:
-            bench.conn.close()
-        bench.delete_topics()
+        try:
+            if bench.publisher is not None:
+                bench.publisher.close()
+            if bench.conn is not None:
+                bench.conn.close()
+        finally:
+            bench.delete_topics()
         shutil.rmtree(run_dir / bench.group, ignore_errors=True)  # the workers' faust data dir (logs stay)
 
 

@@ -13,17 +13,18 @@ from streams.delivery import Summary
 pytestmark = pytest.mark.unit
 
 
-def _event(offset: int) -> SimpleNamespace:
+def _event(offset: int, generation: int = 1) -> SimpleNamespace:
     message = SimpleNamespace(value=str(offset).encode(), topic="t", partition=0, offset=offset, key=b"k",
-                              headers=[], timestamp=0)
+                              headers=[], timestamp=0, generation_id=generation)
     return SimpleNamespace(message=message)
 
 
 class Stream:
     """What process_stream uses of a faust stream: noack_take (chunks, then waits like a live topic) and ack."""
 
-    def __init__(self, chunks: list[list], gap_s: float = 0.0) -> None:
+    def __init__(self, chunks: list[list], gap_s: float = 0.0, generation: int = 1) -> None:
         self.chunks, self.gap_s, self.acked, self.log = chunks, gap_s, [], []
+        self.app = SimpleNamespace(consumer_generation_id=generation)
 
     async def noack_take(self, size: int, within: float):
         for chunk in self.chunks:
@@ -171,3 +172,48 @@ def test_closing_releases_a_waiting_take_and_drops_what_is_held():
 def test_a_backlog_with_impossible_bounds_is_refused_with_the_values(size, limit):
     with pytest.raises(ValueError, match=f"size={size}, limit={limit}"):
         Backlog(size, limit)
+
+
+def test_messages_taken_before_a_rebalance_are_neither_processed_nor_acked():
+    stream = Stream([[_event(0, generation=1), _event(1, generation=2)], [_event(2, generation=2)]], generation=2)
+    agent = Agent(stream)
+    asyncio.run(_run_until(stream, agent, size=10, acked=2))
+    assert [o for batch in agent.batches for o in batch] == [1, 2] and stream.acked == [1, 2]
+
+
+def test_a_failing_ack_exits_the_worker_instead_of_carrying_on(monkeypatch):
+    exits = []
+    monkeypatch.setattr("streams.batches.exit_unacknowledged", lambda what, why: exits.append(why))
+
+    class Broken(Stream):
+        async def ack(self, event) -> None:
+            raise RuntimeError("the consumer is gone")
+
+    stream = Broken([[_event(0)], [_event(1)]])
+    agent = Agent(stream)
+
+    async def scenario():
+        task = asyncio.ensure_future(process_stream(agent, stream, 5, within=0.01))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert exits and "runner failed" in exits[0]
+
+
+def test_the_backlog_never_holds_more_than_its_limit_when_faust_hands_over_full_batches():
+    async def scenario():
+        backlog = Backlog(size=3, limit=6)
+        await backlog.put([1, 2, 3])
+        await backlog.put([4, 5, 6])
+        blocked = asyncio.ensure_future(backlog.put([7, 8, 9]))
+        await asyncio.sleep(0.01)
+        held_while_blocked, waiting = len(backlog), not blocked.done()
+        await backlog.take()
+        await asyncio.wait_for(blocked, 1)
+        return held_while_blocked, waiting, len(backlog)
+
+    held, waiting, after = asyncio.run(scenario())
+    assert waiting and held == 6 and after == 6
