@@ -189,11 +189,14 @@ def _raise_if_dead(nodes: list[KafkaNode]) -> None:
 
 
 def _log_tail(node: KafkaNode, lines: int = 15) -> str:
+    """The log's first errors (why the node stopped: a shutdown logs many lines after them) and its last lines."""
     try:
-        tail = node.log.read_text(errors="replace").strip().splitlines()[-lines:]
+        text = node.log.read_text(errors="replace").strip().splitlines()
     except OSError:
-        tail = ["(no log written)"]
-    return f"last lines of {node.log}:\n  " + "\n  ".join(tail)
+        text = ["(no log written)"]
+    errors = [line for line in text if " ERROR " in line or " FATAL " in line][:5]
+    first = f"first errors in {node.log}:\n  " + "\n  ".join(errors) + "\n" if errors else ""
+    return first + f"last lines of {node.log}:\n  " + "\n  ".join(text[-lines:])
 
 
 def _java(lib: Path, heap: str, node: KafkaNode) -> list[str]:

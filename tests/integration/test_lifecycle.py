@@ -7,6 +7,7 @@ not disturbed; afterwards no process whose command line names that directory may
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import uuid
@@ -25,12 +26,13 @@ pytestmark = pytest.mark.integration
 
 
 def free_port_run(count: int) -> int:
-    """A port p such that p .. p+count-1 are all free on 127.0.0.1."""
+    """A port p such that p .. p+count-1 are all free on 127.0.0.1, below the kernel's ephemeral range: a port
+    from that range can become some outgoing connection's local port (Kafka nodes connecting to each other)
+    between this probe and the server's bind, and the node then dies at start-up."""
+    low, _high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+        first = random.randrange(20000, max(20001, low - count))
+        if all(_free(first + i) for i in range(count)):
             return first
     raise RuntimeError("no run of free ports found")
 
