@@ -10,9 +10,9 @@ The router agent also reads veiviser.visit-events.v1 (keyed by case id, like the
 change no routing, but each is kept in its case's audit trail.
 
 The agent hands the router batches crash-only (streams.batches): faust takes the next messages while the
-router works on a batch, and a batch's messages are acknowledged by hand, after
-the ledger's database commit and the follow-ups' delivery, so only then can their offsets be committed. The
-ledger runs in a thread. Concurrency stays 1 (faust-streaming issue #606).
+router works on a batch, and a batch's messages are acknowledged by hand after the ledger's database commit
+and the follow-ups' delivery, so only then can their offsets be committed. The ledger runs in a thread.
+Concurrency stays 1 (faust-streaming issue #606).
 """
 
 from __future__ import annotations

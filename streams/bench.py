@@ -180,7 +180,6 @@ class _Bench:
         consumer.close()
         return got, last - started
 
-
     def faust_floor(self, count: int) -> tuple[int, float, float]:
         """(messages, seconds, CPU seconds) of streams.floor taking `count` case events, in a group of its own."""
         group = f"bench-floor-{self.suffix}"
